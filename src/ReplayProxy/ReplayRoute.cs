@@ -1,0 +1,46 @@
+using System.Collections.Frozen;
+
+namespace ReplayProxy;
+
+/// <summary>One row of the route table: a name for telemetry, the templates it answers, its methods and its upstream.</summary>
+public sealed class ReplayRoute
+{
+    public static readonly ReplayRoute Track = new("track", [ReplayRoutes.Track], UpstreamKind.Replay, "POST", "OPTIONS");
+    public static readonly ReplayRoute Config = new("config", [ReplayRoutes.Config, ReplayRoutes.ConfigWithKey], UpstreamKind.Config, "GET", "HEAD", "OPTIONS");
+    public static readonly ReplayRoute HttpApi = new("httpapi", [ReplayRoutes.HttpApi], UpstreamKind.Analytics, "POST", "OPTIONS");
+    public static readonly ReplayRoute Batch = new("batch", [ReplayRoutes.Batch], UpstreamKind.Analytics, "POST", "OPTIONS");
+    public static readonly ReplayRoute Health = new("health", [ReplayRoutes.Health], UpstreamKind.None, "GET", "HEAD");
+
+    /// <summary>Every route the proxy answers; anything else is 404.</summary>
+    public static IReadOnlyList<ReplayRoute> All { get; } = [Track, Config, HttpApi, Batch, Health];
+
+    private readonly FrozenSet<string> _methods;
+
+    private ReplayRoute(string name, string[] templates, UpstreamKind upstream, params string[] methods)
+    {
+        Name = name;
+        Templates = templates;
+        Upstream = upstream;
+        Methods = methods;
+        AllowHeader = string.Join(", ", methods);
+        _methods = methods.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Short stable name used in telemetry and logs (never the request path, which can hold an API key).</summary>
+    public string Name { get; }
+
+    /// <summary>Route templates without a leading slash.</summary>
+    public IReadOnlyList<string> Templates { get; }
+
+    public UpstreamKind Upstream { get; }
+
+    /// <summary>Allowed methods, upper case, in the order the <c>Allow</c> header lists them.</summary>
+    public IReadOnlyList<string> Methods { get; }
+
+    /// <summary>Value of the <c>Allow</c> header and of <c>Access-Control-Allow-Methods</c>.</summary>
+    public string AllowHeader { get; }
+
+    public bool Allows(string method) => _methods.Contains(method);
+
+    public override string ToString() => Name;
+}
