@@ -1,0 +1,185 @@
+// Flex Consumption plan and the function app that runs the proxy (ReplayProxy.Functions).
+@description('Function app name.')
+param name string
+
+@description('Flex Consumption plan name.')
+param planName string
+
+@description('Region.')
+param location string
+
+@description('Tags for the site, including azd-env-name and azd-service-name.')
+param tags object
+
+@description('Tags for the plan, including azd-env-name.')
+param planTags object
+
+@description('Resource id of the user-assigned identity.')
+param identityId string
+
+@description('Client id of the user-assigned identity.')
+param identityClientId string
+
+@description('Primary blob endpoint of the storage account, ending in a slash.')
+param storageBlobEndpoint string
+
+@description('Blob container that holds the deployment package.')
+param deploymentContainerName string
+
+@description('Application Insights connection string (local auth is disabled; ingestion needs Entra).')
+param applicationInsightsConnectionString string
+
+@allowed([
+  512
+  2048
+  4096
+])
+@description('Instance memory in MB.')
+param instanceMemoryMB int
+
+@description('Maximum instance count.')
+param maximumInstanceCount int
+
+@description('Always-ready instances for the http function group.')
+param alwaysReadyInstanceCount int
+
+@description('Concurrent HTTP invocations per instance.')
+param httpPerInstanceConcurrency int
+
+@description('frontDoorId of the Front Door profile allowed to reach the app (X-Azure-FDID).')
+param frontDoorId string
+
+@description('Exact origins for platform CORS. On Flex Consumption the host answers preflights from these before the function runs.')
+param allowedOrigins string[]
+
+@description('ReplayProxy__* settings read by the proxy.')
+param proxySettings object
+
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+  name: planName
+  location: location
+  tags: planTags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-11-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientAffinityEnabled: false
+    publicNetworkAccess: 'Enabled'
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storageBlobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+        alwaysReady: [
+          {
+            name: 'http'
+            instanceCount: alwaysReadyInstanceCount
+          }
+        ]
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      remoteDebuggingEnabled: false
+      cors: {
+        allowedOrigins: allowedOrigins
+        supportCredentials: true
+      }
+      // Only this Front Door profile may reach the app: the AzureFrontDoor.Backend service tag alone
+      // admits every Front Door customer, so the X-Azure-FDID header must also match.
+      ipSecurityRestrictionsDefaultAction: 'Deny'
+      ipSecurityRestrictions: [
+        {
+          name: 'AllowFrontDoorProfile'
+          description: 'Front Door profile of this deployment only'
+          action: 'Allow'
+          priority: 100
+          tag: 'ServiceTag'
+          ipAddress: 'AzureFrontDoor.Backend'
+          headers: {
+            'x-azure-fdid': [
+              frontDoorId
+            ]
+          }
+        }
+      ]
+      // SCM (Kudu) keeps its own, open rule set: azd deploy publishes there with an Entra token,
+      // and basic (user/password) publishing credentials are disabled below.
+      scmIpSecurityRestrictionsUseMain: false
+      scmIpSecurityRestrictionsDefaultAction: 'Allow'
+    }
+  }
+}
+
+resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: union(proxySettings, {
+    // Identity-based host storage: no connection string, no account key.
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
+    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  })
+}
+
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName

@@ -1,0 +1,56 @@
+#!/usr/bin/env pwsh
+# azd postprovision hook: print the DNS records to create and the SDK settings to use.
+# azd exports the environment's values (the Bicep outputs) to hooks; fall back to `azd env get-value`.
+$ErrorActionPreference = 'Stop'
+
+function Get-AzdValue([string] $Name) {
+    $current = [Environment]::GetEnvironmentVariable($Name)
+    if ([string]::IsNullOrEmpty($current) -and (Get-Command azd -ErrorAction SilentlyContinue)) {
+        $current = (azd env get-value $Name 2>$null)
+        if ($LASTEXITCODE -ne 0 -or "$current" -like 'ERROR*') { $current = '' }
+    }
+    return "$current"
+}
+
+$baseUrl      = Get-AzdValue 'PROXY_BASE_URL'
+$endpoint     = Get-AzdValue 'FRONT_DOOR_ENDPOINT_HOSTNAME'
+$customDomain = Get-AzdValue 'CUSTOM_DOMAIN_NAME'
+$cnameTarget  = Get-AzdValue 'CUSTOM_DOMAIN_CNAME_TARGET'
+$txtName      = Get-AzdValue 'CUSTOM_DOMAIN_VALIDATION_RECORD_NAME'
+$txtValue     = Get-AzdValue 'CUSTOM_DOMAIN_VALIDATION_RECORD_VALUE'
+$dnsManaged   = Get-AzdValue 'CUSTOM_DOMAIN_DNS_MANAGED'
+$region       = Get-AzdValue 'AMPLITUDE_REGION'
+$resourceGroup = Get-AzdValue 'AZURE_RESOURCE_GROUP'
+$profileName  = Get-AzdValue 'FRONT_DOOR_PROFILE_NAME'
+if ([string]::IsNullOrEmpty($region)) { $region = 'US' }
+
+Write-Host ''
+Write-Host "ReplayFunctions proxy provisioned (Amplitude region: $region)"
+Write-Host "  Front Door endpoint: https://$endpoint"
+
+if (-not [string]::IsNullOrEmpty($customDomain)) {
+    Write-Host ''
+    if ($dnsManaged -eq 'true') {
+        Write-Host 'DNS records were created in your Azure DNS zone:'
+    } else {
+        Write-Host 'Create these DNS records at your DNS host:'
+    }
+    Write-Host "  CNAME  $customDomain  ->  $cnameTarget"
+    Write-Host "  TXT    $txtName  =  $txtValue"
+    Write-Host ''
+    Write-Host 'Validation and the managed certificate take minutes to hours. Check with:'
+    Write-Host "  az afd custom-domain list -g $resourceGroup --profile-name $profileName -o table"
+    Write-Host '  (domainValidationState must read Approved; the token expires after 7 days)'
+}
+
+Write-Host ''
+Write-Host "SDK configuration (base URL $baseUrl):"
+Write-Host '  Session Replay plugin / standalone SDK:'
+Write-Host "    trackServerUrl:  '$baseUrl/sessions/v2/track'"
+Write-Host "    configServerUrl: '$baseUrl/config'"
+Write-Host '  Analytics browser SDK:'
+Write-Host "    serverUrl:       '$baseUrl/2/httpapi'"
+Write-Host ''
+Write-Host "Check it after 'azd deploy' finishes:"
+Write-Host "  curl -i $baseUrl/healthz"
+Write-Host ''

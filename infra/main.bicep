@@ -1,0 +1,278 @@
+// ReplayFunctions: first-party proxy for Amplitude Session Replay and analytics.
+// Flex Consumption function app behind Azure Front Door Standard (WAF, optional custom domain).
+// Reads top-down: parameters, naming, resource group, then one module per concern in ./app.
+targetScope = 'subscription'
+
+// ---------------------------------------------------------------------------
+// Parameters supplied by azd (see main.parameters.json)
+// ---------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment. Used for the resource group name, resource names and the azd-env-name tag.')
+param environmentName string
+
+@minLength(1)
+@description('Region for the resource group, the function app, storage and monitoring. Must offer Flex Consumption. Front Door and WAF are global.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Optional. Resource group name; defaults to rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Amplitude data center the proxy forwards to. EU keeps replay, config and analytics traffic on Amplitude EU hosts.')
+@allowed([
+  'US'
+  'EU'
+])
+param amplitudeRegion string = 'US'
+
+@minLength(1)
+@description('Comma-separated exact origins of the sites that load the SDK, e.g. https://www.example.com,https://app.example.com. No wildcard: exit beacons are credentialed, so the preflight must echo the exact origin.')
+param allowedOrigins string
+
+@description('Optional. Comma-separated Amplitude API keys the proxy accepts. Empty accepts any key.')
+param allowedApiKeys string = ''
+
+@description('Optional. Custom host name for the proxy, e.g. replay.example.com (a subdomain, not the zone apex). Empty serves only the Front Door endpoint host name.')
+param customDomainName string = ''
+
+@description('Optional. Azure DNS zone that holds customDomainName (e.g. example.com). When set, the CNAME and _dnsauth TXT records are created there; otherwise create them at your DNS host.')
+param dnsZoneName string = ''
+
+@description('Optional. Resource group of dnsZoneName, in the same subscription. Empty means the resource group this template creates.')
+param dnsZoneResourceGroupName string = ''
+
+@allowed([
+  512
+  2048
+  4096
+])
+@description('Flex Consumption instance memory in MB. CPU and network bandwidth scale with it.')
+param instanceMemoryMB int = 2048
+
+@minValue(1)
+@maxValue(1000)
+@description('Upper bound on Flex Consumption instances (a cost ceiling).')
+param maximumInstanceCount int = 100
+
+@minValue(0)
+@maxValue(20)
+@description('Always-ready instances for the http function group. The browser SDK turns replay capture off for a page load when remote config takes longer than 1.5 s, so a cold start costs replays; 1 keeps one warm instance.')
+param alwaysReadyInstanceCount int = 1
+
+@minValue(1)
+@maxValue(1000)
+@description('Concurrent HTTP invocations per instance. The proxy is I/O bound (it waits on Amplitude), so this is higher than the 2048 MB default of 16; each in-flight request may buffer a body of up to maxRequestBodyBytes.')
+param httpPerInstanceConcurrency int = 64
+
+@minValue(1)
+@maxValue(120)
+@description('Seconds the proxy waits for Amplitude before answering 504 (ReplayProxy__UpstreamTimeoutSeconds).')
+param upstreamTimeoutSeconds int = 30
+
+@minValue(31)
+@maxValue(229)
+@description('Front Door origin response timeout in seconds. Must exceed the proxy upstream timeout (so the proxy, not Front Door, reports a slow upstream) and stay under the 230 s platform cap on HTTP responses.')
+param originResponseTimeoutSeconds int = 60
+
+@minValue(1048576)
+@maxValue(29999999)
+@description('Largest request body the proxy accepts, in bytes (ReplayProxy__MaxRequestBodyBytes). Kept under the worker Kestrel limit of 30,000,000 bytes.')
+param maxRequestBodyBytes int = 20971520
+
+@minValue(100)
+@maxValue(100000)
+@description('WAF rate limit: requests per minute allowed from one client IP before Front Door answers 429. One browser tab sends a few requests a minute; an office behind one NAT address sends many.')
+param wafRateLimitPerMinute int = 1000
+
+// ---------------------------------------------------------------------------
+// Naming and tags
+// ---------------------------------------------------------------------------
+
+// The service name must match services.<name> in azure.yaml: azd finds the site by this tag.
+var apiServiceName = 'api'
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var functionAppName = 'func-api-${resourceToken}'
+var deploymentContainerName = 'app-package-${resourceToken}'
+// Front Door WAF policy names allow letters and digits only; resourceToken is lowercase alphanumeric.
+var wafPolicyName = 'waf${resourceToken}'
+var originList = filter(map(split(allowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
+// Front Door must wait longer than the proxy waits for Amplitude, and less than the 230 s platform cap.
+var frontDoorOriginTimeoutSeconds = min(max(originResponseTimeoutSeconds, upstreamTimeoutSeconds + 10), 229)
+var useCustomDomain = !empty(customDomainName)
+var manageDnsRecords = useCustomDomain && !empty(dnsZoneName)
+var appResourceGroupName = !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
+var dnsZoneResourceGroup = !empty(dnsZoneResourceGroupName) ? dnsZoneResourceGroupName : appResourceGroupName
+
+// ---------------------------------------------------------------------------
+// Resource group
+// ---------------------------------------------------------------------------
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: appResourceGroupName
+  location: location
+  tags: tags
+}
+
+// ---------------------------------------------------------------------------
+// Identity, monitoring, storage and role assignments
+// ---------------------------------------------------------------------------
+
+module identity './app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-api-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring './app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage './app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module rbac './app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    principalId: identity.outputs.principalId
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Front Door profile first: the site's access restriction needs its frontDoorId
+// ---------------------------------------------------------------------------
+
+module frontDoorProfile './app/frontdoor-profile.bicep' = {
+  name: 'frontdoor-profile'
+  scope: rg
+  params: {
+    name: 'afd-${resourceToken}'
+    tags: tags
+    originResponseTimeoutSeconds: frontDoorOriginTimeoutSeconds
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Function app on Flex Consumption
+// ---------------------------------------------------------------------------
+
+module api './app/function-app.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: union(tags, {
+      'azd-service-name': apiServiceName
+    })
+    planTags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    alwaysReadyInstanceCount: alwaysReadyInstanceCount
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
+    frontDoorId: frontDoorProfile.outputs.frontDoorId
+    allowedOrigins: originList
+    proxySettings: {
+      ReplayProxy__Region: amplitudeRegion
+      ReplayProxy__FrontDoorId: frontDoorProfile.outputs.frontDoorId
+      ReplayProxy__AllowedOrigins: join(originList, ',')
+      ReplayProxy__AllowedApiKeys: allowedApiKeys
+      ReplayProxy__UpstreamTimeoutSeconds: string(upstreamTimeoutSeconds)
+      ReplayProxy__MaxRequestBodyBytes: string(maxRequestBodyBytes)
+    }
+  }
+  // The identity must hold Storage Blob Data Owner before the host reads its deployment package.
+  dependsOn: [
+    rbac
+  ]
+}
+
+// ---------------------------------------------------------------------------
+// Front Door endpoint, origin, route, custom domain, WAF, logs
+// ---------------------------------------------------------------------------
+
+module frontDoor './app/frontdoor.bicep' = {
+  name: 'frontdoor'
+  scope: rg
+  params: {
+    profileName: frontDoorProfile.outputs.name
+    endpointName: 'ep-${resourceToken}'
+    originHostName: api.outputs.defaultHostName
+    customDomainName: customDomainName
+    dnsZoneId: manageDnsRecords ? resourceId(subscription().subscriptionId, dnsZoneResourceGroup, 'Microsoft.Network/dnsZones', dnsZoneName) : ''
+    wafPolicyName: wafPolicyName
+    wafRateLimitPerMinute: wafRateLimitPerMinute
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    tags: tags
+  }
+}
+
+// Optional: create the validation TXT and the CNAME in an Azure DNS zone (possibly another resource group).
+module dnsRecords './app/dns-records.bicep' = if (manageDnsRecords) {
+  name: 'dns-records-${resourceToken}'
+  scope: resourceGroup(dnsZoneResourceGroup)
+  params: {
+    zoneName: dnsZoneName
+    customDomainName: customDomainName
+    cnameTarget: frontDoor.outputs.endpointHostName
+    validationToken: frontDoor.outputs.customDomainValidationToken
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Outputs (azd stores them in .azure/<env>/.env; the postprovision hook prints them)
+// ---------------------------------------------------------------------------
+
+var publicHostName = useCustomDomain ? customDomainName : frontDoor.outputs.endpointHostName
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_NAME string = api.outputs.name
+output SERVICE_API_NAME string = api.outputs.name
+output AMPLITUDE_REGION string = amplitudeRegion
+output FRONT_DOOR_ENDPOINT_HOSTNAME string = frontDoor.outputs.endpointHostName
+output FRONT_DOOR_PROFILE_NAME string = frontDoorProfile.outputs.name
+output FRONT_DOOR_ID string = frontDoorProfile.outputs.frontDoorId
+output CUSTOM_DOMAIN_NAME string = customDomainName
+output CUSTOM_DOMAIN_CNAME_TARGET string = useCustomDomain ? frontDoor.outputs.endpointHostName : ''
+output CUSTOM_DOMAIN_VALIDATION_RECORD_NAME string = useCustomDomain ? '_dnsauth.${customDomainName}' : ''
+output CUSTOM_DOMAIN_VALIDATION_RECORD_VALUE string = frontDoor.outputs.customDomainValidationToken
+output CUSTOM_DOMAIN_DNS_MANAGED string = manageDnsRecords ? 'true' : 'false'
+output PROXY_BASE_URL string = 'https://${publicHostName}'
