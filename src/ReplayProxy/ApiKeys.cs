@@ -1,0 +1,166 @@
+using System.Buffers;
+using System.Collections.Frozen;
+using System.IO.Compression;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace ReplayProxy;
+
+/// <summary>
+/// The API-key allow-list and the places a request carries a key: a Bearer token, the beacon's <c>api_key</c>
+/// query parameter, the <c>/config/&lt;key&gt;</c> segment, and the analytics body's top-level <c>api_key</c>.
+/// </summary>
+internal sealed class ApiKeys(IEnumerable<string> keys)
+{
+    private static readonly SearchValues<char> KeyChars =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
+
+    private readonly FrozenSet<string> _keys = keys.ToFrozenSet(StringComparer.Ordinal);
+
+    public bool AllowsAny => _keys.Count == 0;
+
+    public static bool IsWellFormed(string key) => key.Length > 0 && !key.AsSpan().ContainsAnyExcept(KeyChars);
+
+    /// <summary>True when the key is on the list (never called when the list is empty).</summary>
+    public bool Allows(string key) => _keys.Contains(key);
+
+    /// <summary>
+    /// Collects the keys a request carries outside its body. Returns false when a credential is present but
+    /// unreadable (an <c>Authorization</c> that is not a Bearer token).
+    /// </summary>
+    public static bool TryCollectFromRequest(HttpRequest request, ReplayRoute route, List<string> found)
+    {
+        foreach (var authorization in request.Headers.Authorization)
+        {
+            if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+
+            found.Add(authorization["Bearer ".Length..].Trim());
+        }
+
+        if (request.QueryString.HasValue)
+        {
+            foreach (var key in request.Query["api_key"])
+            {
+                found.Add(key ?? string.Empty);
+            }
+        }
+
+        if (route == ReplayRoute.Config)
+        {
+            var key = ConfigKey(request.Path);
+            if (key is not null)
+            {
+                found.Add(key);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The first path segment after <c>/config/</c>, decoded, or null.</summary>
+    public static string? ConfigKey(PathString path)
+    {
+        var value = path.Value;
+        const string prefix = "/config/";
+        if (value is null || value.Length <= prefix.Length || !value.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var rest = value.AsSpan(prefix.Length);
+        var slash = rest.IndexOf('/');
+        var segment = slash < 0 ? rest : rest[..slash];
+        return segment.IsEmpty ? null : Uri.UnescapeDataString(segment.ToString());
+    }
+
+    /// <summary>
+    /// Reads the top-level <c>api_key</c> values of an analytics body, gunzipping a copy when the body is gzip.
+    /// The body itself is forwarded as received; this only inspects it.
+    /// </summary>
+    /// <returns>False when the body cannot be read as JSON (or in an unsupported encoding).</returns>
+    public static bool TryCollectFromAnalyticsBody(ReadOnlyMemory<byte> body, string? contentEncoding, long maxInspectedBytes, List<string> found)
+    {
+        if (string.IsNullOrEmpty(contentEncoding) || contentEncoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+        {
+            return TryReadApiKeys(body.Span, found);
+        }
+
+        if (!contentEncoding.Equals("gzip", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var compressed = new MemoryStream(body.ToArray(), writable: false);
+            using var gzip = new GZipStream(compressed, CompressionMode.Decompress);
+            using var plain = new MemoryStream();
+            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
+            {
+                int read;
+                while ((read = gzip.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    if (plain.Length + read > maxInspectedBytes)
+                    {
+                        return false;
+                    }
+
+                    plain.Write(buffer, 0, read);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            return TryReadApiKeys(plain.GetBuffer().AsSpan(0, (int)plain.Length), found);
+        }
+        catch (InvalidDataException)
+        {
+            return false;
+        }
+    }
+
+    private static bool TryReadApiKeys(ReadOnlySpan<byte> json, List<string> found)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isKey = reader.ValueTextEquals("api_key"u8);
+                if (!reader.Read())
+                {
+                    return false;
+                }
+
+                if (isKey)
+                {
+                    found.Add(reader.TokenType == JsonTokenType.String ? reader.GetString()! : string.Empty);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            return reader.TokenType == JsonTokenType.EndObject;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    internal static string? ContentEncoding(HttpRequest request) => request.Headers[HeaderNames.ContentEncoding].ToString() is { Length: > 0 } value ? value : null;
+}

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace ReplayProxy;
+
+/// <summary>
+/// Errors the proxy makes itself: <c>application/problem+json</c> with a <c>code</c> equal to the status, because the
+/// analytics SDK reads <c>code</c> from the body. Nothing from the request is echoed back.
+/// </summary>
+internal static class ProblemResponses
+{
+    public const string ContentType = "application/problem+json";
+
+    /// <summary>The replay SDK splits a batch only when a 413 body matches <c>/payload.*exceed/i</c>.</summary>
+    public const string PayloadTooLargeDetail = "Request payload size exceeded the proxy's limit; split the batch and retry.";
+
+    public static Task WriteAsync(HttpContext context, int status, string title, string? detail = null)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = ContentType;
+        response.Headers.CacheControl = "no-store";
+
+        using var buffer = new PooledBuffer();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "about:blank");
+            json.WriteString("title", title);
+            json.WriteNumber("status", status);
+            json.WriteNumber("code", status);
+            if (detail is not null)
+            {
+                json.WriteString("detail", detail);
+            }
+
+            json.WriteEndObject();
+        }
+
+        response.ContentLength = buffer.WrittenCount;
+        return HttpMethods.IsHead(context.Request.Method)
+            ? Task.CompletedTask
+            : response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
+    }
+
+    public static Task BadRequest(HttpContext context, string detail) => WriteAsync(context, StatusCodes.Status400BadRequest, "Bad request", detail);
+
+    public static Task Forbidden(HttpContext context, string detail) => WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden", detail);
+
+    public static Task NotFound(HttpContext context) => WriteAsync(context, StatusCodes.Status404NotFound, "Not found");
+
+    public static Task MethodNotAllowed(HttpContext context, ReplayRoute route)
+    {
+        context.Response.Headers.Allow = route.AllowHeader;
+        return WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed", $"Allowed: {route.AllowHeader}.");
+    }
+
+    public static Task PayloadTooLarge(HttpContext context) =>
+        WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Payload too large", PayloadTooLargeDetail);
+}

@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Options;
+
+namespace ReplayProxy;
+
+/// <summary>Checks every setting at start; each message names the setting and what it accepts.</summary>
+internal sealed class ReplayProxyOptionsValidator : IValidateOptions<ReplayProxyOptions>
+{
+    public const int MaxUpstreamTimeoutSeconds = 225;
+
+    public ValidateOptionsResult Validate(string? name, ReplayProxyOptions options)
+    {
+        var errors = new List<string>();
+        var section = ReplayProxyOptions.SectionName;
+
+        if (!AmplitudeRegion.IsKnown(options.Region))
+        {
+            errors.Add($"{section}:Region is '{options.Region}'; allowed values are 'US' and 'EU' (case-insensitive).");
+        }
+
+        ValidateUpstream(errors, "Replay", options.Upstreams.Replay);
+        ValidateUpstream(errors, "Config", options.Upstreams.Config);
+        ValidateUpstream(errors, "Analytics", options.Upstreams.Analytics);
+
+        foreach (var origin in SettingList.Split(options.AllowedOrigins))
+        {
+            if (!OriginPolicy.IsWellFormedOrigin(origin))
+            {
+                errors.Add($"{section}:AllowedOrigins contains '{origin}'; each entry must be an exact origin such as 'https://www.example.com' (scheme, host and optional port; no path, no wildcard).");
+            }
+        }
+
+        foreach (var key in SettingList.Split(options.AllowedApiKeys))
+        {
+            if (!ApiKeys.IsWellFormed(key))
+            {
+                errors.Add($"{section}:AllowedApiKeys contains an entry with characters other than letters, digits, '-' and '_'.");
+                break;
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.FrontDoorId) && !Guid.TryParse(options.FrontDoorId, out _))
+        {
+            errors.Add($"{section}:FrontDoorId is '{options.FrontDoorId}'; it must be the Front Door profile's frontDoorId, a GUID, or empty to turn the check off.");
+        }
+
+        if (options.UpstreamTimeoutSeconds is < 1 or > MaxUpstreamTimeoutSeconds)
+        {
+            errors.Add($"{section}:UpstreamTimeoutSeconds is {options.UpstreamTimeoutSeconds}; it must be between 1 and {MaxUpstreamTimeoutSeconds} (Azure caps HTTP responses at 230 s).");
+        }
+
+        if (options.MaxRequestBodyBytes < 1)
+        {
+            errors.Add($"{section}:MaxRequestBodyBytes is {options.MaxRequestBodyBytes}; it must be a positive number of bytes (default {ReplayProxyOptions.DefaultMaxRequestBodyBytes}).");
+        }
+
+        foreach (var (header, value) in options.UpstreamHeaders)
+        {
+            if (!HeaderPolicy.IsValidExtraUpstreamHeader(header, value, out var problem))
+            {
+                errors.Add($"{section}:UpstreamHeaders:{header} {problem}");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateUpstream(List<string> errors, string name, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return;
+        }
+
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || string.IsNullOrEmpty(uri.Host)
+            || !string.IsNullOrEmpty(uri.Query)
+            || !string.IsNullOrEmpty(uri.Fragment)
+            || !string.IsNullOrEmpty(uri.UserInfo))
+        {
+            errors.Add($"{ReplayProxyOptions.SectionName}:Upstreams:{name} is '{value}'; it must be an absolute http or https base URL such as 'https://api-sr.amplitude.com' (no query, fragment or credentials), or empty to use the region's host.");
+        }
+    }
+}

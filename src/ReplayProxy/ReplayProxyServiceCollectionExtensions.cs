@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ReplayProxy;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class ReplayProxyServiceCollectionExtensions
+{
+    public const string RequestUrlLogCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
+    /// <summary>
+    /// Registers the proxy with options bound from the <c>ReplayProxy</c> section of <paramref name="configuration"/>
+    /// (or from <paramref name="configuration"/> itself when it is that section), validated when the host starts.
+    /// </summary>
+    public static IServiceCollection AddReplayProxy(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        var section = configuration is IConfigurationSection { Key: ReplayProxyOptions.SectionName } own
+            ? own
+            : configuration.GetSection(ReplayProxyOptions.SectionName);
+
+        services.AddOptions<ReplayProxyOptions>().Bind(section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ReplayProxyOptionsValidator>());
+        services.AddMetrics();
+        // At Information this category writes full request URLs, and the query holds the beacon's api_key.
+        services.Configure<LoggerFilterOptions>(filters => filters.AddFilter(RequestUrlLogCategory, LogLevel.Warning));
+        services.TryAddSingleton<ReplayProxySettings>();
+        services.TryAddSingleton<UpstreamClient>();
+        services.TryAddSingleton<ReplayProxyTelemetry>();
+        services.TryAddSingleton(sp => new ReplayProxyHandler(
+            sp.GetRequiredService<ReplayProxySettings>(),
+            sp.GetRequiredService<UpstreamClient>(),
+            sp.GetRequiredService<ReplayProxyTelemetry>(),
+            sp.GetRequiredService<ILogger<ReplayProxyHandler>>()));
+        return services;
+    }
+}

@@ -1,0 +1,77 @@
+// The customer's integration, as Amplitude's docs describe it, with every Amplitude URL pointed at
+// the first-party proxy. The SDK bundles themselves are loaded unmodified by <script> tags.
+(function () {
+  const params = new URLSearchParams(location.search);
+  const sdk = params.get('sdk'); // 'plugin' | 'standalone'
+  const key = params.get('key');
+  const proxy = params.get('proxy'); // e.g. http://127.0.0.1:5123
+  const status = document.getElementById('status');
+  const app = (window.__app = { sdk, ready: false, error: null, tracked: [] });
+
+  // A first-party cookie set by script (the server also set an HttpOnly one).
+  document.cookie = 'site_pref=dark-mode-' + key.slice(0, 6) + '; path=/; SameSite=Lax';
+
+  const trackServerUrl = proxy + '/sessions/v2/track';
+  const configServerUrl = proxy + '/config';
+  const analyticsOptions = {
+    serverUrl: proxy + '/2/httpapi',
+    remoteConfig: { serverUrl: configServerUrl },
+    flushIntervalMillis: 250,
+    logLevel: amplitude.Types.LogLevel.Verbose,
+  };
+
+  function track(name, props) {
+    app.tracked.push(name);
+    amplitude.track(name, props);
+  }
+
+  document.getElementById('buy').addEventListener('click', () => {
+    track('Buy Clicked', { name: document.getElementById('name').value });
+    status.textContent = 'bought at ' + new Date().toISOString();
+  });
+  document.getElementById('add').addEventListener('click', () => app.addItem());
+  app.addItem = function (text) {
+    const li = document.createElement('li');
+    li.className = 'item';
+    li.textContent = text || 'item ' + (document.querySelectorAll('#list li').length + 1);
+    document.getElementById('list').appendChild(li);
+  };
+
+  async function start() {
+    if (sdk === 'plugin') {
+      amplitude.add(sessionReplay.plugin({ sampleRate: 1, trackServerUrl, configServerUrl }));
+      await amplitude.init(key, analyticsOptions).promise;
+    } else {
+      // Standalone replay SDK: the documented enrichment plugin copies the replay properties
+      // ([Amplitude] Session Replay ID) onto every analytics event.
+      amplitude.add({
+        name: 'session-replay-properties',
+        type: 'enrichment',
+        setup: async () => undefined,
+        execute: async (event) => {
+          event.event_properties = Object.assign({}, event.event_properties, sessionReplay.getSessionReplayProperties());
+          return event;
+        },
+      });
+      await amplitude.init(key, analyticsOptions).promise;
+      await sessionReplay.init(key, {
+        deviceId: amplitude.getDeviceId(),
+        sessionId: amplitude.getSessionId(),
+        sampleRate: 1,
+        trackServerUrl,
+        configServerUrl,
+        logLevel: 3,
+      }).promise;
+    }
+    app.deviceId = amplitude.getDeviceId();
+    app.sessionId = amplitude.getSessionId();
+    track('Page Ready', { sdk });
+    app.ready = true;
+    status.textContent = 'ready';
+  }
+
+  start().catch((e) => {
+    app.error = String((e && e.stack) || e);
+    status.textContent = 'error';
+  });
+})();
