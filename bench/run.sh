@@ -80,9 +80,9 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- ports, processes, /proc
 NEXT_PORT=${BENCH_PORT_BASE:-18700}
-free_port() {
+free_port() {  # sets FREE_PORT (no subshell, so NEXT_PORT advances)
   while (exec 3<>"/dev/tcp/127.0.0.1/$NEXT_PORT") 2>/dev/null; do NEXT_PORT=$((NEXT_PORT + 1)); done
-  echo "$NEXT_PORT"; NEXT_PORT=$((NEXT_PORT + 1))
+  FREE_PORT=$NEXT_PORT; NEXT_PORT=$((NEXT_PORT + 1))
 }
 
 # the pids that make up a contender: the main process and its children (nginx workers)
@@ -117,12 +117,10 @@ render_nginx_conf() {  # template port upstream_port prefix
   sed -e "s|@PORT@|$2|g" -e "s|@UPSTREAM_PORT@|$3|g" -e "s|@PREFIX@|$4|g" -e "s|@USER_LINE@|$user_line|" \
     "$BENCH_DIR/conf/$1"
 }
-start_nginx() {  # name template port upstream_port -> prints pid
-  local name=$1 prefix="$TMP/$1"
-  mkdir -p "$prefix"/{client_body,proxy,fastcgi,uwsgi,scgi}
+start_nginx() {  # name template port upstream_port -> prints pid (own prefix and temp dirs per instance)
+  local prefix="$TMP/$1-$3"
+  mkdir -p "$prefix"/{client_body,proxy,fastcgi,uwsgi,scgi,empty}
   render_nginx_conf "$2" "$3" "$4" "$prefix" >"$prefix/nginx.conf"
-  nginx -t -q -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" >"$prefix/test.log" 2>&1 ||
-    { cat "$prefix/test.log" >&2; die "nginx config for $name is invalid"; }
   nginx -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" >"$prefix/stdout.log" 2>&1 &
   echo $!
 }
@@ -159,7 +157,10 @@ wait_ready() {  # name port
   local i
   for i in $(seq 1 300); do
     [[ $(probe "$2") == 200 ]] && return 0
-    kill -0 "${PID[$1]}" 2>/dev/null || die "$1 exited during startup (logs in $TMP)"
+    if ! kill -0 "${PID[$1]}" 2>/dev/null; then
+      cat "$TMP"/*/error.log "$TMP"/*.log 2>/dev/null | tail -20 >&2
+      die "$1 exited during startup"
+    fi
     sleep 0.1
   done
   die "$1 not ready on port $2 after 30 s"
@@ -211,12 +212,13 @@ measure() {  # contender scenario conns duration [delay_ms]
     rps = secs > 0 ? v["requests"] / secs : 0
     errors = v["err_connect"] + v["err_read"] + v["err_write"] + v["err_status"] + v["err_timeout"]
     printf "%.1f %d %d %d %.1f %.1f %d %d %d\n", rps, v["p50_us"], v["p99_us"], v["max_us"],
-      secs > 0 ? 100 * cpu / secs : 0, v["requests"] > 0 ? 1e6 * cpu / v["requests"] : 0, peak, errors, v["requests"]
+      (secs > 0 ? 100 * cpu / secs : 0), (v["requests"] > 0 ? 1e6 * cpu / v["requests"] : 0), peak, errors, v["requests"]
   }'
 }
 
 # ---------------------------------------------------------------- build and start
 START_TS=$(date +%s)
+LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
 if has proxy; then
   if [[ -n ${BENCH_PUBLISH_DIR:-} ]]; then
     PUBLISH_DIR=$BENCH_PUBLISH_DIR
@@ -233,14 +235,14 @@ if has express && [[ ! -d $BENCH_DIR/node_modules/http-proxy-middleware ]]; then
   (cd "$BENCH_DIR" && npm ci --no-audit --no-fund --loglevel=error >"$TMP/npm.log" 2>&1) || { cat "$TMP/npm.log" >&2; die "npm ci failed"; }
 fi
 
-PORT[upstream]=$(free_port)
+free_port; PORT[upstream]=$FREE_PORT
 UPSTREAM_URL="http://127.0.0.1:${PORT[upstream]}"
 start_contender upstream "${PORT[upstream]}"
 wait_ready upstream "${PORT[upstream]}"
 PORT[direct]=${PORT[upstream]}
 for c in "${CONTENDERS[@]}"; do
   [[ $c == direct ]] && continue
-  PORT[$c]=$(free_port)
+  free_port; PORT[$c]=$FREE_PORT
   start_contender "$c" "${PORT[$c]}"
 done
 for c in "${CONTENDERS[@]}"; do [[ $c == direct ]] || wait_ready "$c" "${PORT[$c]}"; done
@@ -317,8 +319,9 @@ done
 printf 'contender\ttry\tms\n' >"$RAW/startup.tsv"
 for c in "${CONTENDERS[@]}"; do
   [[ $c == direct ]] && continue
+  main_pid=${PID[$c]}
   for t in $(seq 1 "$STARTUP_TRIES"); do
-    sp=$(free_port)
+    free_port; sp=$FREE_PORT
     t0=$(date +%s%N)
     start_contender "$c" "$sp"
     ms=""
@@ -334,6 +337,7 @@ for c in "${CONTENDERS[@]}"; do
     log "startup $c try $t: ${ms:-failed} ms"
     [[ -n $ms ]] || die "$c did not proxy a request after start"
   done
+  PID[$c]=$main_pid
 done
 
 # ---------------------------------------------------------------- metadata and report
