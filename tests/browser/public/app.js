@@ -17,6 +17,7 @@
     serverUrl: proxy + '/2/httpapi',
     remoteConfig: { serverUrl: configServerUrl },
     flushIntervalMillis: 250,
+    autocapture: { attribution: true, pageViews: true, sessions: true, formInteractions: true, fileDownloads: true },
     logLevel: amplitude.Types.LogLevel.Verbose,
   };
 
@@ -42,17 +43,9 @@
       amplitude.add(sessionReplay.plugin({ sampleRate: 1, trackServerUrl, configServerUrl }));
       await amplitude.init(key, analyticsOptions).promise;
     } else {
-      // Standalone replay SDK: the documented enrichment plugin copies the replay properties
-      // ([Amplitude] Session Replay ID) onto every analytics event.
-      amplitude.add({
-        name: 'session-replay-properties',
-        type: 'enrichment',
-        setup: async () => undefined,
-        execute: async (event) => {
-          event.event_properties = Object.assign({}, event.event_properties, sessionReplay.getSessionReplayProperties());
-          return event;
-        },
-      });
+      // Standalone replay SDK, wired as Amplitude's docs describe: analytics first, then the replay
+      // SDK with the same device and session ids, then an enrichment plugin that copies the replay
+      // properties ([Amplitude] Session Replay ID) onto every later analytics event.
       await amplitude.init(key, analyticsOptions).promise;
       await sessionReplay.init(key, {
         deviceId: amplitude.getDeviceId(),
@@ -60,7 +53,16 @@
         sampleRate: 1,
         trackServerUrl,
         configServerUrl,
-        logLevel: 3,
+        logLevel: amplitude.Types.LogLevel.Verbose,
+      }).promise;
+      await amplitude.add({
+        name: 'session-replay-properties',
+        type: 'enrichment',
+        setup: async () => undefined,
+        execute: async (event) => {
+          event.event_properties = Object.assign({}, event.event_properties, sessionReplay.getSessionReplayProperties());
+          return event;
+        },
       }).promise;
     }
     app.deviceId = amplitude.getDeviceId();

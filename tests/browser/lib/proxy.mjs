@@ -1,0 +1,80 @@
+// Starts the standalone proxy host (src/ReplayProxy.Server) on a loopback port, upstreams = the fake.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { ROOT } from './vendor.mjs';
+
+export const REPO_ROOT = path.resolve(ROOT, '..', '..');
+export const SERVER_PROJECT = path.join(REPO_ROOT, 'src', 'ReplayProxy.Server');
+export const SERVER_DLL = process.env.REPLAYPROXY_DLL || path.join(SERVER_PROJECT, 'bin', 'Release', 'net10.0', 'ReplayProxy.Server.dll');
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startProxy({ upstream, allowedOrigins = '', env = {} }) {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const output = [];
+  const child = spawn('dotnet', [SERVER_DLL, '--urls', origin], {
+    cwd: path.dirname(SERVER_DLL),
+    env: {
+      ...process.env,
+      DOTNET_NOLOGO: '1',
+      DOTNET_CLI_TELEMETRY_OPTOUT: '1',
+      ASPNETCORE_ENVIRONMENT: 'Production',
+      ReplayProxy__Upstreams__Replay: upstream,
+      ReplayProxy__Upstreams__Config: upstream,
+      ReplayProxy__Upstreams__Analytics: upstream,
+      ReplayProxy__AllowedOrigins: allowedOrigins,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (b) => {
+    output.push(b.toString());
+    if (output.length > 400) output.splice(0, output.length - 400);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = null;
+  child.on('exit', (code, sig) => { exited = { code, sig }; });
+
+  const t0 = Date.now();
+  let lastErr = '';
+  while (Date.now() - t0 < 30000) {
+    if (exited) throw new Error(`proxy exited (${JSON.stringify(exited)}) before healthy:\n${output.join('')}`);
+    try {
+      const r = await fetch(`${origin}/healthz`);
+      const body = await r.text();
+      if (r.status === 200) {
+        return {
+          origin,
+          port,
+          startupMs: Date.now() - t0,
+          health: body,
+          output: () => output.join(''),
+          stop: () => new Promise((resolve) => {
+            if (exited) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+            setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000).unref();
+          }),
+        };
+      }
+      lastErr = `GET /healthz -> ${r.status} ${body}`;
+    } catch (e) {
+      lastErr = e.message;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`proxy not healthy after 30 s (${lastErr}):\n${output.join('')}`);
+}
