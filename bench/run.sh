@@ -6,7 +6,8 @@
 #   bench/run.sh --smoke    everything for about a second each (CI), writes bench/out/smoke/
 #
 # Options: --rounds N  --duration SECONDS  --only c1,c2 (proxy,nginx-tuned,nginx-guide,express,direct)
-#          --out DIR (where RESULTS.md, results.png and raw/ go)
+#          --scenarios replay20k,config,analytics2k,post1m  --conns 32,128
+#          --parts throughput,paced,memory,startup  --out DIR (where RESULTS.md, results.png, raw/ go)
 # Environment: BENCH_PUBLISH_DIR=dir  use an existing `dotnet publish` output instead of building
 #              BENCH_PORT_BASE=18700  first port tried;  BENCH_KEEP_TMP=1  keep the temp dir
 # Needs: nginx, wrk, gnuplot, node + npm, dotnet, curl (see bench/README.md). Loopback only.
@@ -23,6 +24,9 @@ PACED_DURATION=6
 MEM_DURATION=8
 STARTUP_TRIES=5
 ONLY="proxy,nginx-tuned,nginx-guide,express,direct"
+SCEN_LIST="replay20k,config,analytics2k,post1m"
+CONN_LIST="32,128"
+PARTS="throughput,paced,memory,startup"
 OUT=""
 
 while [[ $# -gt 0 ]]; do
@@ -31,24 +35,28 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --duration) DURATION=$2; PACED_DURATION=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
+    --scenarios) SCEN_LIST=$2; shift 2 ;;
+    --conns) CONN_LIST=$2; shift 2 ;;
+    --parts) PARTS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
 if [[ $SMOKE == 1 ]]; then
-  ROUNDS=1; DURATION=1; WARMUP=0; PACED_DURATION=1; MEM_DURATION=2; STARTUP_TRIES=1
+  ROUNDS=1; DURATION=1; WARMUP=0; PACED_DURATION=1; MEM_DURATION=2; STARTUP_TRIES=1; CONN_LIST=32
   OUT=${OUT:-$BENCH_DIR/out/smoke}
 fi
 OUT=${OUT:-$BENCH_DIR}
 IFS=',' read -r -a CONTENDERS <<<"$ONLY"
-SCENARIOS=(replay20k config analytics2k post1m)
-CONNS=(32 128)
+IFS=',' read -r -a SCENARIOS <<<"$SCEN_LIST"
+IFS=',' read -r -a CONNS <<<"$CONN_LIST"
 THREADS=2
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 has() { local x; for x in "${CONTENDERS[@]}"; do [[ $x == "$1" ]] && return 0; done; return 1; }
+part() { [[ ,$PARTS, == *,$1,* ]]; }
 
 for tool in nginx wrk gnuplot curl awk; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install -y nginx wrk gnuplot curl)"
@@ -57,6 +65,8 @@ has express && { command -v node >/dev/null || die "node not found"; }
 has proxy && { command -v dotnet >/dev/null || die "dotnet not found"; }
 
 TMP=$(mktemp -d /tmp/replaybench.XXXXXX)
+# the fake upstream's temp dir for large bodies: memory-backed when possible
+if [[ -d /dev/shm && -w /dev/shm ]]; then BODY_TEMP=$(mktemp -d /dev/shm/replaybench.XXXXXX); else BODY_TEMP=$TMP/upstream-body; fi
 RAW="$TMP/raw"
 mkdir -p "$RAW"
 declare -A PID=()     # contender -> main pid
@@ -71,6 +81,7 @@ cleanup() {
     for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$p" 2>/dev/null || true
   done
+  rm -rf "$BODY_TEMP"
   if [[ ${BENCH_KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
   exit "$rc"
 }
@@ -115,6 +126,7 @@ render_nginx_conf() {  # template port upstream_port prefix
   local user_line=""
   [[ $(id -u) == 0 ]] && user_line="user $(id -un) $(id -gn);"
   sed -e "s|@PORT@|$2|g" -e "s|@UPSTREAM_PORT@|$3|g" -e "s|@PREFIX@|$4|g" -e "s|@USER_LINE@|$user_line|" \
+    -e "s|@BODY_TEMP@|$BODY_TEMP|g" \
     "$BENCH_DIR/conf/$1"
 }
 start_nginx() {  # name template port upstream_port -> prints pid (own prefix and temp dirs per instance)
@@ -265,26 +277,28 @@ reuse=$(curl -s -v --data-binary "@$BODIES/replay20k" "$UPSTREAM_URL$REPLAY_PATH
 
 # ---------------------------------------------------------------- throughput matrix
 printf 'round\tcontender\tscenario\tconns\trps\tp50_us\tp99_us\tmax_us\tcpu_pct\tcpu_us_per_req\tpeak_rss_kb\terrors\trequests\n' >"$RAW/throughput.tsv"
-if [[ $WARMUP -gt 0 ]]; then
-  log "warm-up: ${WARMUP}s per contender and scenario"
-  for s in "${SCENARIOS[@]}"; do for c in "${CONTENDERS[@]}"; do measure "$c" "$s" 32 "$WARMUP" >/dev/null; done; done
-fi
 n=${#CONTENDERS[@]}
-cell=0
-for round in $(seq 1 "$ROUNDS"); do
-  for s in "${SCENARIOS[@]}"; do
-    for conns in "${CONNS[@]}"; do
-      # rotate the order every cell so no contender always runs first or last (drift cancels)
-      for i in $(seq 0 $((n - 1))); do
-        c=${CONTENDERS[$(((i + cell) % n))]}
-        r=$(measure "$c" "$s" "$conns" "$DURATION")
-        printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$c" "$s" "$conns" "$(tr ' ' '\t' <<<"$r")" >>"$RAW/throughput.tsv"
-        log "round $round $s c$conns $c: $(awk '{printf "%.0f req/s p99 %.2f ms cpu %.0f%% err %d", $1, $3/1000, $5, $8}' <<<"$r")"
+if part throughput; then
+  if [[ $WARMUP -gt 0 ]]; then
+    log "warm-up: ${WARMUP}s per contender and scenario"
+    for s in "${SCENARIOS[@]}"; do for c in "${CONTENDERS[@]}"; do measure "$c" "$s" 32 "$WARMUP" >/dev/null; done; done
+  fi
+  cell=0
+  for round in $(seq 1 "$ROUNDS"); do
+    for s in "${SCENARIOS[@]}"; do
+      for conns in "${CONNS[@]}"; do
+        # rotate the order every cell so no contender always runs first or last (drift cancels)
+        for i in $(seq 0 $((n - 1))); do
+          c=${CONTENDERS[$(((i + cell) % n))]}
+          r=$(measure "$c" "$s" "$conns" "$DURATION")
+          printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$c" "$s" "$conns" "$(tr ' ' '\t' <<<"$r")" >>"$RAW/throughput.tsv"
+          log "round $round $s c$conns $c: $(awk '{printf "%.0f req/s p99 %.2f ms cpu %.0f%% err %d", $1, $3/1000, $5, $8}' <<<"$r")"
+        done
+        cell=$((cell + 1))
       done
-      cell=$((cell + 1))
     done
   done
-done
+fi
 
 # ---------------------------------------------------------------- paced latency (half of peak)
 # Every contender gets the same offered load: half the replay 20 KB / 32-connection peak of
@@ -292,53 +306,59 @@ done
 # requests, so the pace is set by the connection count.
 ref=proxy; has proxy || ref=nginx-tuned; has "$ref" || ref=${CONTENDERS[0]}
 peak=$(awk -F'\t' -v c="$ref" '$2 == c && $3 == "replay20k" && $4 == 32 {s += $5; k++} END {print k ? s / k : 0}' "$RAW/throughput.tsv")
-target=$(awk -v p="$peak" 'BEGIN {printf "%d", p / 2}')
+target=${BENCH_PACED_RPS:-$(awk -v p="$peak" 'BEGIN {printf "%d", p / 2}')}
 pconns=$(awk -v t="$target" 'BEGIN {c = int(t * 0.0105 / 2 + 0.5) * 2; if (c < 2) c = 2; print c}')
 printf 'round\tcontender\ttarget_rps\tconns\trps\tp50_us\tp99_us\tmax_us\tcpu_pct\tcpu_us_per_req\tpeak_rss_kb\terrors\trequests\n' >"$RAW/paced.tsv"
-log "paced: $target req/s offered ($pconns connections x 10 ms pause), reference $ref peak $peak"
-for round in $(seq 1 "$ROUNDS"); do
-  for i in $(seq 0 $((n - 1))); do
-    c=${CONTENDERS[$(((i + round) % n))]}
-    r=$(measure "$c" replay20k "$pconns" "$PACED_DURATION" 10)
-    printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$c" "$target" "$pconns" "$(tr ' ' '\t' <<<"$r")" >>"$RAW/paced.tsv"
-    log "paced round $round $c: $(awk '{printf "%.0f req/s p99 %.2f ms", $1, $3/1000}' <<<"$r")"
+if part paced; then
+  log "paced: $target req/s offered ($pconns connections x 10 ms pause), reference $ref peak $peak"
+  for round in $(seq 1 "$ROUNDS"); do
+    for i in $(seq 0 $((n - 1))); do
+      c=${CONTENDERS[$(((i + round) % n))]}
+      r=$(measure "$c" replay20k "$pconns" "$PACED_DURATION" 10)
+      printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$c" "$target" "$pconns" "$(tr ' ' '\t' <<<"$r")" >>"$RAW/paced.tsv"
+      log "paced round $round $c: $(awk '{printf "%.0f req/s p99 %.2f ms", $1, $3/1000}' <<<"$r")"
+    done
   done
-done
+fi
 
 # ---------------------------------------------------------------- memory: 50 x 20 MB uploads
 printf 'contender\trps\tp50_us\tp99_us\tmax_us\tcpu_pct\tcpu_us_per_req\tpeak_rss_kb\terrors\trequests\tidle_rss_kb\n' >"$RAW/memory.tsv"
-for c in "${CONTENDERS[@]}"; do
-  [[ $c == direct ]] && continue
-  idle=$(rss_kb $(proc_pids "${PID[$c]}"))
-  r=$(measure "$c" upload20m 50 "$MEM_DURATION")
-  printf '%s\t%s\t%s\n' "$c" "$(tr ' ' '\t' <<<"$r")" "$idle" >>"$RAW/memory.tsv"
-  log "memory $c: $(awk '{printf "%d uploads done, peak RSS %.0f MB, errors %d", $9, $7/1024, $8}' <<<"$r")"
-done
+if part memory; then
+  for c in "${CONTENDERS[@]}"; do
+    [[ $c == direct ]] && continue
+    idle=$(rss_kb $(proc_pids "${PID[$c]}"))
+    r=$(measure "$c" upload20m 50 "$MEM_DURATION")
+    printf '%s\t%s\t%s\n' "$c" "$(tr ' ' '\t' <<<"$r")" "$idle" >>"$RAW/memory.tsv"
+    log "memory $c: $(awk '{printf "%d uploads done, peak RSS %.0f MB, errors %d", $9, $7/1024, $8}' <<<"$r")"
+  done
+fi
 
 # ---------------------------------------------------------------- startup to first proxied request
 printf 'contender\ttry\tms\n' >"$RAW/startup.tsv"
-for c in "${CONTENDERS[@]}"; do
-  [[ $c == direct ]] && continue
-  main_pid=${PID[$c]}
-  for t in $(seq 1 "$STARTUP_TRIES"); do
-    free_port; sp=$FREE_PORT
-    t0=$(date +%s%N)
-    start_contender "$c" "$sp"
-    ms=""
-    for _ in $(seq 1 3000); do
-      code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' --data-binary "@$BODIES/replay20k" \
-        -H 'Content-Type: application/json' -H 'Content-Encoding: gzip' "http://127.0.0.1:$sp$REPLAY_PATH" || true)
-      if [[ $code == 200 ]]; then ms=$((($(date +%s%N) - t0) / 1000000)); break; fi
-      kill -0 "${PID[$c]}" 2>/dev/null || break
+if part startup; then
+  for c in "${CONTENDERS[@]}"; do
+    [[ $c == direct ]] && continue
+    main_pid=${PID[$c]}
+    for t in $(seq 1 "$STARTUP_TRIES"); do
+      free_port; sp=$FREE_PORT
+      t0=$(date +%s%N)
+      start_contender "$c" "$sp"
+      ms=""
+      for _ in $(seq 1 3000); do
+        code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' --data-binary "@$BODIES/replay20k" \
+          -H 'Content-Type: application/json' -H 'Content-Encoding: gzip' "http://127.0.0.1:$sp$REPLAY_PATH" || true)
+        if [[ $code == 200 ]]; then ms=$((($(date +%s%N) - t0) / 1000000)); break; fi
+        kill -0 "${PID[$c]}" 2>/dev/null || break
+      done
+      kill -TERM "${PID[$c]}" 2>/dev/null || true
+      wait "${PID[$c]}" 2>/dev/null || true
+      printf '%s\t%s\t%s\n' "$c" "$t" "${ms:-NA}" >>"$RAW/startup.tsv"
+      log "startup $c try $t: ${ms:-failed} ms"
+      [[ -n $ms ]] || die "$c did not proxy a request after start"
     done
-    kill -TERM "${PID[$c]}" 2>/dev/null || true
-    wait "${PID[$c]}" 2>/dev/null || true
-    printf '%s\t%s\t%s\n' "$c" "$t" "${ms:-NA}" >>"$RAW/startup.tsv"
-    log "startup $c try $t: ${ms:-failed} ms"
-    [[ -n $ms ]] || die "$c did not proxy a request after start"
+    PID[$c]=$main_pid
   done
-  PID[$c]=$main_pid
-done
+fi
 
 # ---------------------------------------------------------------- metadata and report
 {
