@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace ReplayProxy.Functions;
+
+/// <summary>
+/// One HTTP trigger per row of the core's route table (<see cref="ReplayRoute.All"/>). Each hands the request to
+/// <see cref="ReplayProxyHandler"/>, which writes straight to <see cref="HttpContext.Response"/>; the functions return
+/// nothing, so the worker's ASP.NET Core integration leaves that response as written. Function names are the core's
+/// route names, so the portal, the host's traces and the core's <c>replay_proxy.route</c> tag agree. Methods repeat
+/// the route table (attributes need constants); a test checks the generated metadata against it.
+/// </summary>
+public sealed class ReplayFunctions(ReplayProxyHandler handler)
+{
+    /// <summary>Session Replay uploads and page-exit beacons.</summary>
+    [Function("track")]
+    public Task Track(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = ReplayRoutes.Track)] HttpRequest request) =>
+        handler.HandleAsync(Context(request), ReplayRoute.Track);
+
+    /// <summary>Remote config: <c>/config</c> and <c>/config/&lt;api key&gt;</c> (the catch-all also matches <c>/config</c>).</summary>
+    [Function("config")]
+    public Task Config(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "options", Route = ReplayRoutes.ConfigWithKey)] HttpRequest request) =>
+        handler.HandleAsync(Context(request), ReplayRoute.Config);
+
+    /// <summary>Analytics events (<c>POST /2/httpapi</c>).</summary>
+    [Function("httpapi")]
+    public Task HttpApi(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = ReplayRoutes.HttpApi)] HttpRequest request) =>
+        handler.HandleAsync(Context(request), ReplayRoute.HttpApi);
+
+    /// <summary>Analytics events in batch mode (<c>POST /batch</c>).</summary>
+    [Function("batch")]
+    public Task Batch(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = ReplayRoutes.Batch)] HttpRequest request) =>
+        handler.HandleAsync(Context(request), ReplayRoute.Batch);
+
+    /// <summary>Liveness for probes and Front Door health checks; never calls Amplitude.</summary>
+    [Function("health")]
+    public Task Health(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ReplayRoutes.Health)] HttpRequest request) =>
+        handler.HandleAsync(Context(request), ReplayRoute.Health);
+
+    private static HttpContext Context(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.HttpContext;
+    }
+}

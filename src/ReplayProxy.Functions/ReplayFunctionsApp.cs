@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ReplayProxy.Functions;
+
+/// <summary>Everything <c>Program.cs</c> sets up, in one place the tests can run without a Functions host.</summary>
+public static partial class ReplayFunctionsApp
+{
+    /// <summary>True when this build exports telemetry to Azure Monitor (MSBuild property <c>AzureMonitor</c>).</summary>
+    public static bool AzureMonitorExportCompiled =>
+#if AZURE_MONITOR
+        true;
+#else
+        false;
+#endif
+
+    public static FunctionsApplicationBuilder Configure(FunctionsApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        // ASP.NET Core integration: the functions get the worker Kestrel's HttpContext and write its response directly.
+        builder.ConfigureFunctionsWebApplication();
+        builder.Services.AddReplayProxy(builder.Configuration);
+
+        // At Information Microsoft.AspNetCore.Hosting.Diagnostics logs every request URL, query (the beacon's api_key)
+        // included; AddReplayProxy holds it at Warning. At any level it also opens a log scope with the request path
+        // (/config/<api key>) that every line of the request carries, so the core's rules switch it off entirely,
+        // and hold the route matcher's path-quoting Debug messages back.
+        builder.Logging.AddReplayProxyLogRules();
+
+        // The worker's Kestrel refuses bodies over 30,000,000 bytes on its own, which the host turns into a 500 with
+        // no body the SDK understands. Its limit follows the proxy's, so the proxy's own 413 is what clients see.
+        builder.Services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<ReplayProxyOptions>>((kestrel, proxy) =>
+            {
+                kestrel.Limits.MaxRequestBodySize = proxy.Value.MaxRequestBodyBytes;
+                kestrel.AddServerHeader = false;
+            });
+
+        AddAzureMonitorExport(builder);
+        return builder;
+    }
+
+    /// <summary>Implemented in <c>AzureMonitorExport.cs</c>, which is compiled only when <c>AzureMonitor</c> is true.</summary>
+    static partial void AddAzureMonitorExport(FunctionsApplicationBuilder builder);
+}
