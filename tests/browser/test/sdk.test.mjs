@@ -75,7 +75,7 @@ for (const sdk of ['plugin', 'standalone']) {
         await sc.waitFake(`an analytics event carrying "${SR_SESSION_REPLAY_ID}"`,
           (rs) => rs.some((r) => r.kind === 'analytics' && analyticsEvents(r).some((e) => e.event_type === 'Buy Clicked' && e.event_properties?.[SR_SESSION_REPLAY_ID])),
           { timeoutMs: 8000 });
-        await sc.browser.settle();
+        await sc.quiesce(); // leave with nothing in flight, so an aborted request means something
         const beforeExit = sc.proxyRequests().length;
         await sc.leavePage();
         await sc.waitFake('the page-exit beacon (api_key in the query)', (rs) => rs.find((r) => r.kind === 'beacon'), { timeoutMs: 6000 });
