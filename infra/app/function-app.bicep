@@ -162,6 +162,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    // Azure.Identity in the worker (e.g. the Azure Monitor exporter) picks the user-assigned identity from this.
+    AZURE_CLIENT_ID: identityClientId
   })
 }
 
