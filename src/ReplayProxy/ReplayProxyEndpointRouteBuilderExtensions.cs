@@ -27,7 +27,7 @@ public static class ReplayProxyEndpointRouteBuilderExtensions
             }
         }
 
-        endpoints.MapFallback(ReplayProxyHandler.NotFoundAsync);
+        endpoints.MapFallback("{**path}", ReplayProxyHandler.NotFoundAsync);
         return endpoints;
     }
 }

@@ -8,8 +8,6 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 public static class ReplayProxyServiceCollectionExtensions
 {
-    public const string RequestUrlLogCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
-
     /// <summary>
     /// Registers the proxy with options bound from the <c>ReplayProxy</c> section of <paramref name="configuration"/>
     /// (or from <paramref name="configuration"/> itself when it is that section), validated when the host starts.
@@ -26,8 +24,8 @@ public static class ReplayProxyServiceCollectionExtensions
         services.AddOptions<ReplayProxyOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ReplayProxyOptionsValidator>());
         services.AddMetrics();
-        // At Information this category writes full request URLs, and the query holds the beacon's api_key.
-        services.Configure<LoggerFilterOptions>(filters => filters.AddFilter(RequestUrlLogCategory, LogLevel.Warning));
+        // Request paths and queries hold API keys; keep the framework's request logging from writing them.
+        services.AddLogging(logging => logging.AddReplayProxyLogRules());
         services.TryAddSingleton<ReplayProxySettings>();
         services.TryAddSingleton<UpstreamClient>();
         services.TryAddSingleton<ReplayProxyTelemetry>();

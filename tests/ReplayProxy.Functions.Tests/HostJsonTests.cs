@@ -38,7 +38,7 @@ public class HostJsonTests
     public void Request_url_log_category_is_held_at_warning_or_above()
     {
         var levels = HostJson().GetProperty("logging").GetProperty("logLevel");
-        Assert.Contains(levels.GetProperty(ReplayProxyServiceCollectionExtensions.RequestUrlLogCategory).GetString(), new[] { "Warning", "Error", "Critical", "None" });
+        Assert.Contains(levels.GetProperty(ReplayProxyLogging.HostingDiagnosticsCategory).GetString(), new[] { "Warning", "Error", "Critical", "None" });
     }
 
     [Fact]

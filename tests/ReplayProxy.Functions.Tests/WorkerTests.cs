@@ -60,7 +60,7 @@ public class WorkerTests
         Assert.Equal(41943040, kestrel.Limits.MaxRequestBodySize);
 
         var filters = host.Services.GetRequiredService<IOptions<LoggerFilterOptions>>().Value;
-        Assert.Contains(filters.Rules, r => r.CategoryName == ReplayProxyServiceCollectionExtensions.RequestUrlLogCategory && r.LogLevel == LogLevel.Warning);
+        Assert.Contains(filters.Rules, r => r.CategoryName == ReplayProxyLogging.HostingDiagnosticsCategory && r.LogLevel == LogLevel.None);
     }
 
     [Fact]

@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace ReplayProxy.Tests.Infrastructure;
+
+/// <summary>What the fake Amplitude saw of one request.</summary>
+public sealed record ReceivedRequest(
+    string Method,
+    string Path,
+    string Query,
+    string Host,
+    IReadOnlyList<KeyValuePair<string, string>> Headers,
+    long BodyLength,
+    string BodySha256,
+    byte[]? Body,
+    bool BodyCompleted)
+{
+    public string? Header(string name) =>
+        Headers.Where(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault();
+
+    public IEnumerable<string> HeaderValues(string name) =>
+        Headers.Where(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value);
+}
+
+/// <summary>
+/// A recording stand-in for Amplitude on a real loopback socket. It reads every body to the end (hashing it), records
+/// the request, then lets <see cref="Respond"/> answer; the default answers 200 with a small JSON body.
+/// </summary>
+public sealed class FakeAmplitude : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<ReceivedRequest> _received = new();
+    private int _aborted;
+
+    private FakeAmplitude(WebApplication app) => _app = app;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public IReadOnlyCollection<ReceivedRequest> Received => _received.ToArray();
+
+    /// <summary>Requests whose body the client (the proxy) abandoned before the end.</summary>
+    public int AbortedRequests => Volatile.Read(ref _aborted);
+
+    /// <summary>Keep the body bytes of requests up to this size (hash only beyond).</summary>
+    public int KeepBodiesUpTo { get; set; } = 1024 * 1024;
+
+    /// <summary>Called before the body is read; return true when it answered and the body should be left alone.</summary>
+    public Func<HttpContext, Task<bool>>? BeforeBody { get; set; }
+
+    public Func<HttpContext, ReceivedRequest, Task> Respond { get; set; } = DefaultRespond;
+
+    public static async Task<FakeAmplitude> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+        var app = builder.Build();
+        var fake = new FakeAmplitude(app);
+        app.Run(fake.HandleAsync);
+        fake.BaseAddress = await Loopback.StartAsync(app);
+        return fake;
+    }
+
+    public static async Task DefaultRespond(HttpContext context, ReceivedRequest request)
+    {
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(request.Method == "GET"
+            ? """{"configs":{"sessionReplay":{"sr_sampling_config":{"sample_rate":1,"capture_enabled":true}}}}"""
+            : """{"code":200}""");
+    }
+
+    public void Clear() => _received.Clear();
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        if (BeforeBody is { } before && await before(context))
+        {
+            return;
+        }
+
+        var headers = new List<KeyValuePair<string, string>>();
+        foreach (var (name, values) in context.Request.Headers)
+        {
+            foreach (var value in values)
+            {
+                headers.Add(new(name, value ?? string.Empty));
+            }
+        }
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var kept = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        long length = 0;
+        var completed = true;
+        try
+        {
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                length += read;
+                if (length <= KeepBodiesUpTo)
+                {
+                    kept.Write(buffer, 0, read);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            completed = false;
+            Interlocked.Increment(ref _aborted);
+        }
+
+        var received = new ReceivedRequest(
+            context.Request.Method,
+            context.Request.Path.Value ?? string.Empty,
+            context.Request.QueryString.Value ?? string.Empty,
+            context.Request.Host.Value ?? string.Empty,
+            headers,
+            length,
+            Convert.ToHexString(hash.GetHashAndReset()),
+            length <= KeepBodiesUpTo ? kept.ToArray() : null,
+            completed);
+        _received.Enqueue(received);
+        if (completed)
+        {
+            await Respond(context, received);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,21 @@
+using System.Net;
+using ReplayProxy.Tests.Infrastructure;
+
+namespace ReplayProxy.Tests.Integration;
+
+public sealed class ClientIpWithoutFrontDoorTests(ProxyFixture fixture) : IClassFixture<ProxyFixture>
+{
+    [Fact]
+    public async Task Without_front_door_the_edge_header_is_not_trusted_and_the_socket_peer_is_forwarded()
+    {
+        fixture.Upstream.Clear();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/config/key");
+        request.Headers.TryAddWithoutValidation("X-Azure-ClientIP", "203.0.113.9");
+        request.Headers.TryAddWithoutValidation("X-Azure-FDID", Guid.NewGuid().ToString());
+
+        using var response = await fixture.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("127.0.0.1", Assert.Single(Assert.Single(fixture.Upstream.Received).HeaderValues("X-Forwarded-For")));
+    }
+}

@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using ReplayProxy.Tests.Infrastructure;
+
+namespace ReplayProxy.Tests.Integration;
+
+public sealed class LimitsTests
+{
+    [Fact]
+    public async Task Body_over_the_limit_by_content_length_is_413_that_the_sdk_splits_and_nothing_is_forwarded()
+    {
+        await using var upstream = await FakeAmplitude.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "1000" });
+        using var client = proxy.CreateClient();
+
+        using var response = await client.PostAsync("/sessions/v2/track?device_id=d", new ByteArrayContent(new byte[1001]));
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        // The replay SDK splits the batch only when the 413 body matches /payload.*exceed/i.
+        Assert.Matches("(?i)payload.*exceed", problem.GetProperty("detail").GetString());
+        Assert.Empty(upstream.Received);
+    }
+
+    [Fact]
+    public async Task Body_at_the_limit_is_forwarded()
+    {
+        await using var upstream = await FakeAmplitude.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "1000" });
+        using var client = proxy.CreateClient();
+
+        using var response = await client.PostAsync("/sessions/v2/track", new ByteArrayContent(new byte[1000]));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1000, Assert.Single(upstream.Received).BodyLength);
+    }
+
+    [Fact]
+    public async Task Chunked_body_over_the_limit_is_cut_off_while_streaming_with_413()
+    {
+        await using var upstream = await FakeAmplitude.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "100000" });
+
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(proxy.BaseAddress.Host, proxy.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        var head = "POST /sessions/v2/track HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        var chunk = new byte[10_000];
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"{chunk.Length:X}\r\n"));
+                await stream.WriteAsync(chunk);
+                await stream.WriteAsync("\r\n"u8.ToArray());
+            }
+
+            await stream.WriteAsync("0\r\n\r\n"u8.ToArray());
+        }
+        catch (IOException)
+        {
+            // The proxy may close before the whole body is written.
+        }
+
+        var answer = await ReadHeadAsync(stream);
+        Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain(upstream.Received, r => r.BodyCompleted && r.BodyLength > 100_000);
+    }
+
+    [Fact]
+    public async Task Client_abort_mid_upload_cancels_the_upstream_request()
+    {
+        await using var upstream = await FakeAmplitude.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream);
+
+        using (var tcp = new TcpClient())
+        {
+            await tcp.ConnectAsync(proxy.BaseAddress.Host, proxy.BaseAddress.Port);
+            var stream = tcp.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /sessions/v2/track HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n"));
+            await stream.WriteAsync(new byte[200_000]);
+            await stream.FlushAsync();
+            // Let the proxy start streaming the body upstream before the client vanishes.
+            await Task.Delay(300);
+            tcp.Client.LingerState = new LingerOption(true, 0);
+        }
+
+        await WaitUntil(() => upstream.AbortedRequests == 1, TimeSpan.FromSeconds(10));
+        Assert.Equal(1, upstream.AbortedRequests);
+        Assert.DoesNotContain(upstream.Received, r => r.BodyCompleted);
+    }
+
+    internal static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (!condition() && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+    }
+
+    internal static async Task<string> ReadHeadAsync(Stream stream)
+    {
+        var buffer = new byte[8192];
+        var text = new StringBuilder();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!text.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer, cts.Token);
+            if (read == 0)
+            {
+                break;
+            }
+
+            text.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        return text.ToString();
+    }
+}

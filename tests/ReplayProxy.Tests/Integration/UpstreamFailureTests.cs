@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using ReplayProxy.Tests.Infrastructure;
+
+namespace ReplayProxy.Tests.Integration;
+
+public sealed class UpstreamFailureTests
+{
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task Connection_refused_is_a_quick_502()
+    {
+        var closed = new Uri($"http://127.0.0.1:{FreePort()}");
+        await using var proxy = await ProxyHost.StartAsync(closed, closed, closed);
+        using var client = proxy.CreateClient();
+
+        var watch = Stopwatch.StartNew();
+        using var response = await client.PostAsync("/sessions/v2/track?api_key=secretkey", new ByteArrayContent([1, 2, 3]));
+        watch.Stop();
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway);
+        Assert.DoesNotContain("secretkey", problem.ToString(), StringComparison.Ordinal);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        var warning = Assert.Single(proxy.Logs.Entries, e => e.Level == LogLevel.Warning);
+        Assert.Contains("connection_failed", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secretkey", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dns_failure_is_502()
+    {
+        var nowhere = new Uri("http://replay-proxy-test.invalid");
+        await using var proxy = await ProxyHost.StartAsync(nowhere, nowhere, nowhere);
+        using var client = proxy.CreateClient();
+
+        using var response = await client.GetAsync("/config/key");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway);
+    }
+
+    [Fact]
+    public async Task Upstream_that_never_answers_is_504_after_the_timeout()
+    {
+        await using var upstream = await FakeAmplitude.StartAsync();
+        upstream.Respond = static (context, _) => Task.Delay(Timeout.Infinite, context.RequestAborted);
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["UpstreamTimeoutSeconds"] = "1" });
+        using var client = proxy.CreateClient();
+
+        var watch = Stopwatch.StartNew();
+        using var response = await client.PostAsync("/2/httpapi", new StringContent("{}"));
+        watch.Stop();
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Upstream_stalling_after_headers_aborts_the_client_connection()
+    {
+        await using var upstream = await FakeAmplitude.StartAsync();
+        upstream.Respond = static async (context, _) =>
+        {
+            context.Response.ContentLength = 100;
+            await context.Response.WriteAsync("partial");
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        };
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["UpstreamTimeoutSeconds"] = "1" });
+        using var client = proxy.CreateClient();
+
+        var watch = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            using var response = await client.GetAsync("/config/key");
+            await response.Content.ReadAsByteArrayAsync();
+        });
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Upstream_reset_mid_body_aborts_the_client_connection_never_a_short_complete_body()
+    {
+        await using var upstream = await FakeAmplitude.StartAsync();
+        upstream.Respond = static async (context, _) =>
+        {
+            // Chunked, so only the reset tells the proxy the body is short.
+            await context.Response.WriteAsync(new string('x', 10_000));
+            await context.Response.Body.FlushAsync();
+            // Let the proxy read the head first; a reset that arrives with it would be a plain 502.
+            await Task.Delay(300);
+            context.Abort();
+        };
+        await using var proxy = await ProxyHost.StartAsync(upstream);
+        using var client = proxy.CreateClient();
+
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            using var response = await client.GetAsync("/config/key");
+            await response.Content.ReadAsByteArrayAsync();
+        });
+        Assert.Contains(proxy.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("response_aborted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Large_response_arrives_byte_identical()
+    {
+        var payload = new byte[5 * 1024 * 1024 + 17];
+        Random.Shared.NextBytes(payload);
+        await using var upstream = await FakeAmplitude.StartAsync();
+        upstream.Respond = async (context, _) =>
+        {
+            context.Response.ContentType = "application/octet-stream";
+            await context.Response.Body.WriteAsync(payload);
+        };
+        await using var proxy = await ProxyHost.StartAsync(upstream);
+        using var client = proxy.CreateClient();
+
+        using var response = await client.GetAsync("/config/key");
+
+        Assert.Equal(payload, await response.Content.ReadAsByteArrayAsync());
+    }
+}
