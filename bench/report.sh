@@ -8,7 +8,7 @@ RAW="$DIR/raw"
 [[ -f $RAW/throughput.tsv ]] || { echo "no $RAW/throughput.tsv" >&2; exit 1; }
 meta() { awk -F= -v k="$1" '$1 == k {sub(/^[^=]*=/, ""); print; exit}' "$RAW/meta.env"; }
 
-NAMES='proxy=ReplayProxy;nginx-tuned=nginx tuned;nginx-guide=nginx (guide);express=Express 5 + hpm;direct=direct (no proxy)'
+NAMES='proxy=ReplayProxy;proxy-b=ReplayProxy (B);nginx-tuned=nginx tuned;nginx-guide=nginx (guide);express=Express 5 + hpm;direct=direct (no proxy)'
 SCEN='replay20k=replay POST 20 KB;config=config GET;analytics2k=analytics POST 2 KB;post1m=POST 1 MiB'
 
 # mean per contender/scenario/conns over rounds: rps, spread, p50, p99, max, cpu, cpu/req, rss, errors

@@ -10,7 +10,8 @@
 #          --parts throughput,paced,memory,startup  --out DIR (where RESULTS.md, results.png, raw/ go)
 # Environment: BENCH_PUBLISH_DIR=dir  use an existing `dotnet publish` output instead of building
 #              BENCH_PORT_BASE=18700  first port tried;  BENCH_KEEP_TMP=1  keep the temp dir
-# Needs: nginx, wrk, gnuplot, node + npm, dotnet, curl (see bench/README.md). Loopback only.
+#              BENCH_PROXY_B_ENV="DOTNET_gcServer=0 ..."  settings for contender proxy-b (an A/B of proxy)
+# Needs: nginx, wrk, gnuplot, node + npm, dotnet, curl (README.md, "Benchmarks"). Loopback only.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +23,7 @@ DURATION=6          # seconds per measured cell
 WARMUP=1            # seconds per contender and scenario before round 1
 PACED_DURATION=6
 MEM_DURATION=8
-STARTUP_TRIES=5
+STARTUP_TRIES=${BENCH_STARTUP_TRIES:-5}
 ONLY="proxy,nginx-tuned,nginx-guide,express,direct"
 SCEN_LIST="replay20k,config,analytics2k,post1m"
 CONN_LIST="32,128"
@@ -62,7 +63,7 @@ for tool in nginx wrk gnuplot curl awk; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install -y nginx wrk gnuplot curl)"
 done
 has express && { command -v node >/dev/null || die "node not found"; }
-has proxy && { command -v dotnet >/dev/null || die "dotnet not found"; }
+{ has proxy || has proxy-b; } && { command -v dotnet >/dev/null || die "dotnet not found"; }
 
 TMP=$(mktemp -d /tmp/replaybench.XXXXXX)
 # the fake upstream's temp dir for large bodies: memory-backed when possible
@@ -147,7 +148,10 @@ start_contender() {  # name port -> sets PID[name]
     express)
       node "$BENCH_DIR/express-proxy.js" "$port" "$UPSTREAM_URL" >"$TMP/express.log" 2>&1 &
       pid=$! ;;
-    proxy)
+    proxy|proxy-b)
+      local -a extra=()
+      [[ $name == proxy-b ]] && read -r -a extra <<<"${BENCH_PROXY_B_ENV:-}"
+      env ${extra[@]+"${extra[@]}"} \
       ReplayProxy__Upstreams__Replay=$UPSTREAM_URL \
       ReplayProxy__Upstreams__Config=$UPSTREAM_URL \
       ReplayProxy__Upstreams__Analytics=$UPSTREAM_URL \
@@ -231,7 +235,7 @@ measure() {  # contender scenario conns duration [delay_ms]
 # ---------------------------------------------------------------- build and start
 START_TS=$(date +%s)
 LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
-if has proxy; then
+if has proxy || has proxy-b; then
   if [[ -n ${BENCH_PUBLISH_DIR:-} ]]; then
     PUBLISH_DIR=$BENCH_PUBLISH_DIR
   else
