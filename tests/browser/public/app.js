@@ -13,8 +13,12 @@
 
   const trackServerUrl = proxy + '/sessions/v2/track';
   const configServerUrl = proxy + '/config';
+  // Both analytics routes and both body forms go through the proxy: the plugin page sends gzip
+  // bodies to /2/httpapi, the standalone page plain bodies to /batch (batch mode).
   const analyticsOptions = {
-    serverUrl: proxy + '/2/httpapi',
+    serverUrl: proxy + (sdk === 'plugin' ? '/2/httpapi' : '/batch'),
+    useBatch: sdk !== 'plugin',
+    enableRequestBodyCompression: sdk === 'plugin',
     remoteConfig: { serverUrl: configServerUrl },
     flushIntervalMillis: 250,
     autocapture: { attribution: true, pageViews: true, sessions: true, formInteractions: true, fileDownloads: true },
@@ -36,6 +40,20 @@
     li.className = 'item';
     li.textContent = text || 'item ' + (document.querySelectorAll('#list li').length + 1);
     document.getElementById('list').appendChild(li);
+  };
+
+  /** A block of incompressible text, so the next replay upload is large (about `bytes` gzip). */
+  app.addBulk = function (bytes) {
+    const buf = new Uint8Array(Math.ceil(bytes * 0.75));
+    for (let i = 0; i < buf.length; i += 65536) crypto.getRandomValues(buf.subarray(i, Math.min(i + 65536, buf.length)));
+    let bin = '';
+    for (let i = 0; i < buf.length; i += 8192) bin += String.fromCharCode.apply(null, buf.subarray(i, i + 8192));
+    const pre = document.createElement('pre');
+    pre.style.whiteSpace = 'pre-wrap';
+    pre.style.wordBreak = 'break-all';
+    pre.textContent = btoa(bin);
+    document.body.appendChild(pre);
+    return pre.textContent.length;
   };
 
   async function start() {

@@ -121,6 +121,13 @@ for (const sdk of ['plugin', 'standalone']) {
         sc.check(allEvents.some((e) => e.type === 3 && e.data?.source === 0), 'no rrweb DOM-mutation event arrived');
 
         const analytics = recs.filter((r) => r.kind === 'analytics');
+        if (sdk === 'plugin') {
+          sc.check(analytics.some((r) => r.path === '/2/httpapi' && r.headers['content-encoding'] === 'gzip'),
+            'no gzip analytics body reached /2/httpapi (the page enables request body compression)');
+        } else {
+          sc.check(analytics.length > 0 && analytics.every((r) => r.path === '/batch'), 'analytics did not arrive at /batch (the page uses batch mode)');
+        }
+        for (const r of analytics) sc.check(!r.decoded.error && r.decoded.json, `analytics #${r.seq}: body is not JSON (${r.decoded.error || 'unparsable'})`);
         const aEvents = analytics.flatMap(analyticsEvents);
         sc.check(analytics.every((r) => r.decoded.json?.api_key === sc.key), 'an analytics body has a different api_key');
         const tagged = aEvents.filter((e) => e.event_properties?.[SR_SESSION_REPLAY_ID]);
@@ -138,6 +145,31 @@ for (const sdk of ['plugin', 'standalone']) {
           sc.check(Array.isArray(r.decoded.json?.events) && replayEvents(r).length > 0, `beacon #${r.seq}: body is not a JSON events batch`);
         }
 
+        sc.checkUpstreamHeaders();
+        sc.checkBodiesIdentical();
+        sc.checkBrowserClean();
+      } finally {
+        await sc.finish();
+      }
+    });
+
+    it('large upload: a ~1.5 MB replay batch arrives byte for byte', async () => {
+      const sc = new Scenario(env, sdk, 'large upload');
+      try {
+        await sc.open();
+        await sc.interact('one');
+        await sc.waitFake('the first replay upload', (rs) => rs.find((r) => r.kind === 'replay'), { timeoutMs: 12000, flushEveryMs: 1500 });
+        const chars = await sc.browser.page.evaluate(() => window.__app.addBulk(1_500_000));
+        await sc.flushReplay();
+        const big = await sc.waitFake('a replay upload over 1 MB', (rs) => rs.find((r) => r.kind === 'replay' && r.body.length > 1_000_000),
+          { timeoutMs: 15000, flushEveryMs: 2000 });
+        await sc.quiesce();
+        if (big) {
+          sc.note(`added ${chars} characters of random text; upload #${big.seq} was ${big.body.length} bytes gzip, ${big.decoded.text?.length} bytes JSON`);
+          sc.check(big.response.status === 200, `large upload answered ${big.response.status}`);
+          sc.check(big.headers['content-length'] === String(big.body.length), `large upload: Content-Length ${big.headers['content-length']} but ${big.body.length} bytes arrived`);
+          sc.check(replayEvents(big).some((e) => JSON.stringify(e).length > 1_000_000), 'the large rrweb event did not survive the trip');
+        }
         sc.checkUpstreamHeaders();
         sc.checkBodiesIdentical();
         sc.checkBrowserClean();
