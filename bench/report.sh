@@ -160,7 +160,7 @@ if [[ -f $BENCH_DIR/NOTES.md ]]; then echo >>"$DIR/RESULTS.md"; cat "$BENCH_DIR/
 awk -F'\t' -v order="$ORDER" -v scen="$SCEN" -v names="$NAMES" '
   BEGIN { nc = split(order, C, ","); ns = split(scen, S, ";"); split(names, N, ";")
     for (i in N) { split(N[i], kv, "="); name[kv[1]] = kv[2] } }
-  { r[$1, $2, $3] = $4; p[$1, $2, $3] = $7 / 1000 }
+  { r[$1, $2, $3] = $4; p[$1, $2, $3] = $7 / 1000; u[$1, $2, $3] = $10 }
   BEGIN { short["replay20k"] = "replay 20K"; short["config"] = "config GET"; short["analytics2k"] = "analytics 2K"; short["post1m"] = "POST 1M" }
   END {
     printf "label"; for (ci = 1; ci <= nc; ci++) printf "\t%s", name[C[ci]]; printf "\n"
@@ -169,13 +169,14 @@ awk -F'\t' -v order="$ORDER" -v scen="$SCEN" -v names="$NAMES" '
         printf "%s, c%d", short[s], conn
         for (ci = 1; ci <= nc; ci++) { t = r["nginx-tuned", s, conn]; printf "\t%.3f", (t > 0 ? r[C[ci], s, conn] / t : 0) }
         for (ci = 1; ci <= nc; ci++) printf "\t%.3f", p[C[ci], s, conn]
+        for (ci = 1; ci <= nc; ci++) printf "\t%.1f", u[C[ci], s, conn]
         printf "\n" } }
   }' "$RAW/throughput.agg" >"$RAW/chart.dat"
 NC=$(awk -F, '{print NF}' <<<"$ORDER")
 gnuplot <<EOF
-set terminal pngcairo size 1400,1000 font "sans,11"
+set terminal pngcairo size 1400,1400 font "sans,11"
 set output "$DIR/results.png"
-set multiplot layout 2,1 title "ReplayProxy benchmark, $(meta date), $(meta mode) run (loopback, $(meta cpu))"
+set multiplot layout 3,1 title "ReplayProxy benchmark, $(meta date), $(meta mode) run (loopback, $(meta cpu))"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
@@ -195,6 +196,9 @@ unset arrow 1
 set logscale y
 set yrange [*:*]
 plot for [i=$((NC + 2)):$((2 * NC + 1))] "$RAW/chart.dat" using i:xtic(1) title columnheader(i - $NC)
+set title "CPU per request (µs, log scale; direct = the fake upstream's own cost): lower is better, and less sensitive to a busy machine"
+set ylabel "CPU µs / request"
+plot for [i=$((2 * NC + 2)):$((3 * NC + 1))] "$RAW/chart.dat" using i:xtic(1) title columnheader(i - 2 * $NC)
 unset multiplot
 EOF
 rm -f "$RAW/throughput.agg"
