@@ -166,6 +166,7 @@ awk -F'\t' -v order="$ORDER" -v scen="$SCEN" -v names="$NAMES" '
     printf "label"; for (ci = 1; ci <= nc; ci++) printf "\t%s", name[C[ci]]; printf "\n"
     for (si = 1; si <= ns; si++) { split(S[si], kv, "="); s = kv[1]
       for (conn = 32; conn <= 128; conn *= 4) {
+        if (!((C[1], s, conn) in r)) continue
         printf "%s, c%d", short[s], conn
         for (ci = 1; ci <= nc; ci++) { t = r["nginx-tuned", s, conn]; printf "\t%.3f", (t > 0 ? r[C[ci], s, conn] / t : 0) }
         for (ci = 1; ci <= nc; ci++) printf "\t%.3f", p[C[ci], s, conn]
