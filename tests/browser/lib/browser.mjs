@@ -61,6 +61,7 @@ export async function openBrowser() {
     const entry = byReq.get(res.request());
     if (!entry) return;
     entry.status = res.status();
+    entry.ms = rel() - entry.at;
     entry.pending = res.allHeaders().then((h) => { entry.responseHeaders = h; }, () => {});
     if (entry.status >= 400) {
       entry.pendingBody = res.text().then((t) => { entry.responseBody = t; }, () => {});

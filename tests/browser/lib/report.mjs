@@ -46,7 +46,7 @@ export function describeScenario({ name, t0, fakeRecords, browser, proxyOutput, 
     lines.push(`browser (Chromium ${cap.version}) made ${cap.requests.length} request(s):`);
     for (const q of cap.requests) {
       if (q.url.startsWith('blob:')) continue;
-      lines.push(`  +${q.at}ms ${q.method} ${redactQuery(q.url)} (${q.resourceType}) -> ${q.status ?? 'no response seen'}${q.failure ? ` FAILED ${q.failure}` : ''}${q.responseBody ? ` body=${JSON.stringify(q.responseBody.slice(0, 200))}` : ''}`);
+      lines.push(`  +${q.at}ms ${q.method} ${redactQuery(q.url)} (${q.resourceType}) -> ${q.status ?? 'no response seen'}${q.ms !== undefined ? ` in ${q.ms} ms` : ''}${q.failure ? ` FAILED ${q.failure}` : ''}${q.responseBody ? ` body=${JSON.stringify(q.responseBody.slice(0, 200))}` : ''}`);
     }
     if (cap.nonLoopback.length) lines.push('NON-LOOPBACK requests:', ...cap.nonLoopback.map((u) => `  ${u}`));
     lines.push('browser console (SDK log noise filtered):');
