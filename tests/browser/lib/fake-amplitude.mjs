@@ -12,6 +12,8 @@ export const CONFIG_RESPONSE = {
   configs: {
     sessionReplay: {
       sr_sampling_config: { capture_enabled: true, sample_rate: 1 },
+      // Heatmap clicks: sent as type=interaction, at page exit as a text/plain beacon.
+      sr_interaction_config: { enabled: true },
     },
   },
 };

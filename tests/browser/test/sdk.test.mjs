@@ -79,6 +79,11 @@ for (const sdk of ['plugin', 'standalone']) {
         const beforeExit = sc.proxyRequests().length;
         await sc.leavePage();
         await sc.waitFake('the page-exit beacon (api_key in the query)', (rs) => rs.find((r) => r.kind === 'beacon'), { timeoutMs: 6000 });
+        if (sdk === 'standalone') {
+          // The fake's remote config turns on heatmap (interaction) capture; the standalone SDK sends
+          // the clicks at page exit as a text/plain beacon, which the browser sends without preflight.
+          await sc.waitFake('the heatmap (type=interaction) exit beacon', (rs) => rs.find((r) => r.kind === 'interaction-beacon'), { timeoutMs: 4000 });
+        }
         await new Promise((r) => setTimeout(r, 300));
         sc.note(`browser made ${beforeExit} request(s) to the proxy before leaving the page`);
 
@@ -143,6 +148,15 @@ for (const sdk of ['plugin', 'standalone']) {
           sc.check(r.query.api_key === sc.key, `beacon #${r.seq}: api_key in query is ${r.query.api_key ? 'a different value' : 'missing'}`);
           sc.check(!r.headers.authorization, `beacon #${r.seq}: has an Authorization header`);
           sc.check(Array.isArray(r.decoded.json?.events) && replayEvents(r).length > 0, `beacon #${r.seq}: body is not a JSON events batch`);
+        }
+
+        for (const r of recs.filter((x) => x.kind === 'interaction-beacon')) {
+          sc.check(r.query.api_key === sc.key && r.query.type === 'interaction', `interaction beacon #${r.seq}: query ${JSON.stringify({ ...r.query, api_key: r.query.api_key ? '<set>' : undefined })}`);
+          sc.check((r.headers['content-type'] || '').startsWith('text/plain'), `interaction beacon #${r.seq}: Content-Type ${r.headers['content-type']}`);
+          sc.check(replayEvents(r).length > 0, `interaction beacon #${r.seq}: body is not an events batch`);
+        }
+        for (const r of beacons) {
+          sc.check((r.headers['content-type'] || '').startsWith('application/json'), `beacon #${r.seq}: Content-Type ${r.headers['content-type']}, expected application/json`);
         }
 
         sc.checkUpstreamHeaders();
@@ -237,7 +251,7 @@ for (const sdk of ['plugin', 'standalone']) {
           sc.check(dupes === 0, `${dupes} rrweb event(s) were accepted more than once`);
           sc.check(rawEvents(failed).every((e) => counts.get(e) === 1), 'not every event of the 503 batch was accepted exactly once');
           // The browser's own requests: the SDK retried (not the proxy), and nothing was lost in between.
-          const browserUploads = sc.proxyRequests().filter((q) => q.method === 'POST' && q.url.includes('/sessions/v2/track') && !q.url.includes('api_key='));
+          const browserUploads = sc.proxyRequests().filter((q) => q.method === 'POST' && q.url.includes('/sessions/v2/track?') && q.url.includes('type=replay') && !q.url.includes('api_key='));
           sc.check(browserUploads.length === sc.replays().length,
             `browser sent ${browserUploads.length} replay upload(s), the fake received ${sc.replays().length}`);
           sc.check(browserUploads.some((q) => q.status === 503), 'the browser never saw the 503');
@@ -271,7 +285,7 @@ for (const sdk of ['plugin', 'standalone']) {
           await sc.quiesce();
           const later = uploadsAfter(sc.records(), skipped.seq).filter((r) => r.query.session_id === String(app.sessionId));
           sc.check(later.length === 0, `${later.length} replay upload(s) for the stopped session arrived after the 4005`);
-          const browserUploads = sc.proxyRequests().filter((q) => q.method === 'POST' && q.url.includes('/sessions/v2/track') && !q.url.includes('api_key='));
+          const browserUploads = sc.proxyRequests().filter((q) => q.method === 'POST' && q.url.includes('/sessions/v2/track?') && q.url.includes('type=replay') && !q.url.includes('api_key='));
           sc.check(browserUploads.length === 1, `the browser sent ${browserUploads.length} replay uploads (expected 1: the one answered 4005)`);
           const first = browserUploads[0];
           const expose = (first?.responseHeaders?.['access-control-expose-headers'] || '').toLowerCase();
