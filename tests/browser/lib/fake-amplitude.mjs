@@ -5,6 +5,8 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
 
+export const UPSTREAM_COOKIE = 'amp_upstream_tracker=set-by-fake-amplitude';
+
 export const CONFIG_RESPONSE = {
   // Shape read from @amplitude/session-replay-browser 1.51.6: the remote-config client returns the
   // whole JSON body and the SDK subscribes to the key path `configs.sessionReplay`; capture needs
@@ -115,7 +117,8 @@ export async function startFakeAmplitude({ cors = false } = {}) {
       if (plan) out = plan(rec, records.filter((r) => r.apiKey === rec.apiKey));
       if (!out) out = defaultResponse(rec);
       rec.response = { status: out.status, headers: out.headers || {}, body: out.body ?? '' };
-      res.writeHead(out.status, { ...corsHeaders, ...(out.headers || {}) });
+      // Amplitude's own cookie must never be passed back to the site by the proxy.
+      res.writeHead(out.status, { 'set-cookie': `${UPSTREAM_COOKIE}; Path=/`, ...corsHeaders, ...(out.headers || {}) });
       res.end(out.body ?? '');
       for (const w of waiters) w();
     });

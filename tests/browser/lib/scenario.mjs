@@ -164,6 +164,9 @@ export class Scenario {
         else this.problems.push(`request failed in the browser: ${q.method} ${q.url} -> ${q.failure}`);
       }
       else if (q.status >= 400 && !allowStatuses.includes(q.status)) this.problems.push(`browser got ${q.status} for ${q.method} ${q.url}`);
+      if (!this.env.direct && q.url.startsWith(`${this.env.target}/`) && q.responseHeaders?.['set-cookie']) {
+        this.problems.push(`the proxy passed Set-Cookie back: ${q.method} ${q.url.split('?')[0]} -> ${q.responseHeaders['set-cookie']}`);
+      }
     }
   }
 
