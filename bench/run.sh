@@ -11,6 +11,7 @@
 # Environment: BENCH_PUBLISH_DIR=dir  use an existing `dotnet publish` output instead of building
 #              BENCH_PORT_BASE=18700  first port tried;  BENCH_KEEP_TMP=1  keep the temp dir
 #              BENCH_PROXY_B_ENV="DOTNET_gcServer=0 ..."  settings for contender proxy-b (an A/B of proxy)
+#              BENCH_PROXY_B_PUBLISH_DIR=dir  another build for proxy-b (a code change against the same run)
 # Needs: nginx, wrk, gnuplot, node + npm, dotnet, curl (README.md, "Benchmarks"). Loopback only.
 set -euo pipefail
 
@@ -150,14 +151,18 @@ start_contender() {  # name port -> sets PID[name]
       pid=$! ;;
     proxy|proxy-b)
       local -a extra=()
-      [[ $name == proxy-b ]] && read -r -a extra <<<"${BENCH_PROXY_B_ENV:-}"
+      local dir=$PUBLISH_DIR
+      if [[ $name == proxy-b ]]; then
+        read -r -a extra <<<"${BENCH_PROXY_B_ENV:-}"
+        dir=${BENCH_PROXY_B_PUBLISH_DIR:-$PUBLISH_DIR}
+      fi
       env ${extra[@]+"${extra[@]}"} \
       ReplayProxy__Upstreams__Replay=$UPSTREAM_URL \
       ReplayProxy__Upstreams__Config=$UPSTREAM_URL \
       ReplayProxy__Upstreams__Analytics=$UPSTREAM_URL \
       ReplayProxy__MaxRequestBodyBytes=${BENCH_MAX_BODY:-20971520} \
       Logging__LogLevel__Default=Warning \
-        dotnet "$PUBLISH_DIR/ReplayProxy.Server.dll" --urls "http://127.0.0.1:$port" >"$TMP/proxy-$port.log" 2>&1 &
+        dotnet "$dir/ReplayProxy.Server.dll" --urls "http://127.0.0.1:$port" >"$TMP/proxy-$port.log" 2>&1 &
       pid=$! ;;
     *) die "unknown contender $name" ;;
   esac
