@@ -1,7 +1,17 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+builder.WebHost.ConfigureKestrel((context, kestrel) =>
+{
+    kestrel.AddServerHeader = false;
+    // The slim builder does not bind Kestrel:Limits; bind it so that limits can be set in appsettings.json or the
+    // environment (Kestrel__Limits__MaxRequestHeaderCount, Kestrel__Limits__MinRequestBodyDataRate__BytesPerSecond, ...).
+    var limits = context.Configuration.GetSection("Kestrel:Limits");
+    limits.Bind(kestrel.Limits);
+    kestrel.Limits.MinRequestBodyDataRate = DataRate(limits.GetSection("MinRequestBodyDataRate"), kestrel.Limits.MinRequestBodyDataRate);
+    kestrel.Limits.MinResponseDataRate = DataRate(limits.GetSection("MinResponseDataRate"), kestrel.Limits.MinResponseDataRate);
+});
 builder.Services.AddReplayProxy(builder.Configuration);
 
 var app = builder.Build();
@@ -20,3 +30,9 @@ catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationE
 
 await app.WaitForShutdownAsync();
 return 0;
+
+// MinDataRate has no setters, so configuration binding cannot fill it in place: BytesPerSecond and GracePeriod.
+static MinDataRate? DataRate(IConfigurationSection section, MinDataRate? current) =>
+    section.GetValue<double?>("BytesPerSecond") is { } bytesPerSecond
+        ? new MinDataRate(bytesPerSecond, section.GetValue<TimeSpan?>("GracePeriod") ?? current?.GracePeriod ?? TimeSpan.FromSeconds(5))
+        : current;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -346,7 +347,11 @@ public sealed partial class ReplayProxyHandler
                     RequestBodyTooLargeException => ProxyError.RequestTooLarge,
                     BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => ProxyError.RequestTooLarge,
                     BadHttpRequestException => ProxyError.RequestInvalid,
-                    _ => ProxyError.ClientAborted,
+                    ConnectionResetException => ProxyError.ClientAborted,
+                    // Kestrel reports some malformed bodies as a plain IOException (a chunk size that overflows:
+                    // "Bad chunk size data."). The client is still there and must get an answer: treating it as gone
+                    // would leave Kestrel to send an empty 200 for a request that was never delivered.
+                    _ => ProxyError.RequestInvalid,
                 };
             }
         }
@@ -420,9 +425,15 @@ public sealed partial class ReplayProxyHandler
                 continue;
             }
 
-            if (!upstreamRequest.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
+            // The single-value overload avoids boxing StringValues into an enumerable (most headers have one value).
+            var added = values.Count == 1
+                ? upstreamRequest.Headers.TryAddWithoutValidation(name, values[0])
+                : upstreamRequest.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            if (!added && upstreamRequest.Content is { } content)
             {
-                upstreamRequest.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+                _ = values.Count == 1
+                    ? content.Headers.TryAddWithoutValidation(name, values[0])
+                    : content.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
             }
         }
     }

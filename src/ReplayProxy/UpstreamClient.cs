@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 
 namespace ReplayProxy;
 
@@ -22,6 +23,9 @@ internal sealed class UpstreamClient : IDisposable
             // No trace context to a third party; also keeps System.Net.Http from tracing full URLs.
             ActivityHeadersPropagator = null,
             EnableMultipleHttp2Connections = true,
+            // Kestrel decodes request header values as ASCII or else UTF-8; encoding them back the same way forwards
+            // what the client sent. The default (ASCII only) made any non-ASCII value a 502.
+            RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8,
         };
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
     }

@@ -35,6 +35,8 @@ public sealed class FakeAmplitude : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
     private int _aborted;
+    private int _openConnections;
+    private int _totalConnections;
 
     private FakeAmplitude(WebApplication app) => _app = app;
 
@@ -44,6 +46,12 @@ public sealed class FakeAmplitude : IAsyncDisposable
 
     /// <summary>Requests whose body the client (the proxy) abandoned before the end.</summary>
     public int AbortedRequests => Volatile.Read(ref _aborted);
+
+    /// <summary>TCP connections to the fake that are open right now (counted by Kestrel connection middleware).</summary>
+    public int OpenConnections => Volatile.Read(ref _openConnections);
+
+    /// <summary>TCP connections the fake has accepted since it started.</summary>
+    public int TotalConnections => Volatile.Read(ref _totalConnections);
 
     /// <summary>Keep the body bytes of requests up to this size (hash only beyond).</summary>
     public int KeepBodiesUpTo { get; set; } = 1024 * 1024;
@@ -58,9 +66,26 @@ public sealed class FakeAmplitude : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+        FakeAmplitude? fake = null;
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = null;
+            k.ConfigureEndpointDefaults(listen => listen.Use(next => async connection =>
+            {
+                Interlocked.Increment(ref fake!._totalConnections);
+                Interlocked.Increment(ref fake._openConnections);
+                try
+                {
+                    await next(connection);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref fake._openConnections);
+                }
+            }));
+        });
         var app = builder.Build();
-        var fake = new FakeAmplitude(app);
+        fake = new FakeAmplitude(app);
         app.Run(fake.HandleAsync);
         fake.BaseAddress = await Loopback.StartAsync(app);
         return fake;

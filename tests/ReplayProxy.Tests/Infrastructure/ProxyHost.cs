@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -26,10 +27,11 @@ public sealed class ProxyHost : IAsyncDisposable
 
     /// <summary>Starts the proxy with every upstream pointing at <paramref name="upstream"/>, plus any extra settings
     /// (keys relative to the ReplayProxy section, e.g. "AllowedOrigins").</summary>
-    public static Task<ProxyHost> StartAsync(FakeAmplitude upstream, IDictionary<string, string?>? settings = null) =>
-        StartAsync(upstream.BaseAddress, upstream.BaseAddress, upstream.BaseAddress, settings);
+    public static Task<ProxyHost> StartAsync(FakeAmplitude upstream, IDictionary<string, string?>? settings = null, Action<KestrelServerOptions>? kestrel = null) =>
+        StartAsync(upstream.BaseAddress, upstream.BaseAddress, upstream.BaseAddress, settings, kestrel);
 
-    public static async Task<ProxyHost> StartAsync(Uri replay, Uri config, Uri analytics, IDictionary<string, string?>? settings = null)
+    /// <param name="kestrel">Optional changes to Kestrel's options (limits); the defaults are what the standalone host runs with.</param>
+    public static async Task<ProxyHost> StartAsync(Uri replay, Uri config, Uri analytics, IDictionary<string, string?>? settings = null, Action<KestrelServerOptions>? kestrel = null)
     {
         var values = new Dictionary<string, string?>
         {
@@ -49,7 +51,11 @@ public sealed class ProxyHost : IAsyncDisposable
         builder.Logging.AddProvider(logs);
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            kestrel?.Invoke(k);
+        });
         builder.Services.AddReplayProxy(builder.Configuration);
         var app = builder.Build();
         app.MapReplayProxy();
@@ -84,6 +90,9 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
     private readonly ConcurrentQueue<CapturedLog> _entries = new();
 
     public IReadOnlyCollection<CapturedLog> Entries => _entries.ToArray();
+
+    /// <summary>Forgets what was captured (long runs measure memory without the captured lines).</summary>
+    public void Clear() => _entries.Clear();
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _entries);
 
