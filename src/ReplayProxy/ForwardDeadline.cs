@@ -9,6 +9,8 @@ internal sealed class ForwardDeadline : IDisposable
     private readonly CancellationTokenSource _source;
     private readonly CancellationToken _clientAborted;
     private readonly TimeSpan _idle;
+    private const long RearmIntervalMs = 1000;
+    private long _armedAt;
 
     public ForwardDeadline(CancellationToken clientAborted, TimeSpan idle)
     {
@@ -16,6 +18,7 @@ internal sealed class ForwardDeadline : IDisposable
         _idle = idle;
         _source = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
         _source.CancelAfter(idle);
+        _armedAt = Environment.TickCount64;
     }
 
     public CancellationToken Token => _source.Token;
@@ -26,6 +29,15 @@ internal sealed class ForwardDeadline : IDisposable
 
     public void Extend()
     {
+        // Re-arming the timer is not free and bodies arrive in many chunks: once a second keeps the idle timeout
+        // accurate to a second at a fraction of the cost.
+        var now = Environment.TickCount64;
+        if (now - _armedAt < RearmIntervalMs)
+        {
+            return;
+        }
+
+        _armedAt = now;
         try
         {
             _source.CancelAfter(_idle);

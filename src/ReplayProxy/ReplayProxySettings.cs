@@ -66,7 +66,11 @@ internal sealed class UpstreamBase
 
     /// <param name="escapedPath">An escaped absolute path starting with '/'.</param>
     /// <param name="query">The raw query including its '?', or empty.</param>
-    public Uri Target(string escapedPath, string? query) => new(string.Concat(_prefix, escapedPath, query), UriKind.Absolute);
+    public Uri Target(string escapedPath, string? query) => new(string.Concat(_prefix, escapedPath, query), VerbatimUri);
+
+    /// <summary>Path and query go upstream exactly as the client sent them (no unescaping or dot-segment rewriting
+    /// by <see cref="Uri"/>); the authority is ours and parsed as usual.</summary>
+    private static readonly UriCreationOptions VerbatimUri = new() { DangerousDisablePathAndQueryCanonicalization = true };
 }
 
 /// <summary>Exact-match origin allow-list; empty allows any origin.</summary>
