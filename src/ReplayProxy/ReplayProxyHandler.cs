@@ -249,6 +249,14 @@ public sealed partial class ReplayProxyHandler
             return;
         }
 
+        if (error == ProxyError.RequestInvalid)
+        {
+            // Kestrel usually reports a client that resets mid-upload as a malformed body just before the abort
+            // arrives; at Warning, every dropped mobile connection would read as a proxy failure.
+            LogClientBodyInvalid(_logger, route.Name, status);
+            return;
+        }
+
         if (error.IsUpstream())
         {
             _telemetry.RecordUpstreamError(route, upstream, error);
@@ -477,4 +485,7 @@ public sealed partial class ReplayProxyHandler
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Client went away during a {Route} request")]
     private static partial void LogClientAborted(ILogger logger, string route);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "The client's {Route} request body could not be read (malformed or cut off); answered {StatusCode}")]
+    private static partial void LogClientBodyInvalid(ILogger logger, string route, int statusCode);
 }

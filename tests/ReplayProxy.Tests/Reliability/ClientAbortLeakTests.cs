@@ -114,15 +114,14 @@ public sealed class ClientAbortLeakTests(ITestOutputHelper output)
         watch.Stop();
         var aborted = upstream.AbortedRequests - WarmUpAborts;
         var completed = upstream.Received.Count(r => r.BodyCompleted);
-        var errors = proxy.Logs.Entries.Where(e => e.Level >= LogLevel.Error).ToList();
-        // Known: Kestrel often reports a reset mid-body as a malformed body before RequestAborted fires, so the proxy
-        // logs those aborts as request_invalid warnings (answering 400 to a closed socket) instead of client_aborted.
-        var loggedAsInvalid = proxy.Logs.Entries.Count(e => e.Level == LogLevel.Warning && e.Message.Contains("request_invalid", StringComparison.Ordinal));
+        // Kestrel often reports a reset mid-body as a malformed body before RequestAborted fires; that is the client's
+        // doing, so it must not show up as a proxy warning or error.
+        var warnings = proxy.Logs.Entries.Where(e => e.Level >= LogLevel.Warning).ToList();
         await UploadsAsync(200);
         await QuiesceAsync();
         var after = Take(upstream);
 
-        output.WriteLine($"{Aborts} aborts in {watch.Elapsed.TotalSeconds:F1} s; upstream saw {aborted} cancelled uploads, {completed} completed; {loggedAsInvalid} logged as request_invalid warnings");
+        output.WriteLine($"{Aborts} aborts in {watch.Elapsed.TotalSeconds:F1} s; upstream saw {aborted} cancelled uploads, {completed} completed; {warnings.Count} warnings or errors logged");
         output.WriteLine("before: " + before);
         output.WriteLine("after:  " + after);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -130,7 +129,7 @@ public sealed class ClientAbortLeakTests(ITestOutputHelper output)
 
         Assert.Equal(Aborts, aborted);
         Assert.Equal(0, completed);
-        Assert.Empty(errors);
+        Assert.Empty(warnings);
         // Idle pooled connections are legitimate (at most one per concurrent request); a leak would be ~1,000.
         Assert.InRange(after.UpstreamOpen, 0, Math.Max(before.UpstreamOpen, Concurrency));
         // Each side of a pooled connection is one fd in this process; 1,000 leaked sockets would be 1,000+.
