@@ -59,16 +59,10 @@ public sealed partial class ReplayProxyHandler
         {
             if (!FrontDoorMatches(request.Headers[FrontDoorIdHeader], frontDoorId))
             {
-                return await RefuseAsync(context, route, null, ProxyError.FrontDoorRefused, "The request did not come through the configured Front Door.");
+                return await RefuseAsync(context, route, ProxyError.FrontDoorRefused, "The request did not come through the configured Front Door.");
             }
 
             trustEdge = true;
-        }
-
-        if (!route.Allows(request.Method))
-        {
-            await ProblemResponses.MethodNotAllowed(context, route);
-            return new(StatusCodes.Status405MethodNotAllowed);
         }
 
         var originValues = request.Headers.Origin;
@@ -81,18 +75,26 @@ public sealed partial class ReplayProxyHandler
         var origin = originValues.Count == 1 ? originValues[0] : null;
         if (origin is not null && !_settings.Origins.Allows(origin))
         {
-            return await RefuseAsync(context, route, null, ProxyError.OriginRefused, "This origin is not allowed to use the proxy.");
+            return await RefuseAsync(context, route, ProxyError.OriginRefused, "This origin is not allowed to use the proxy.");
+        }
+
+        if (origin is not null && !HttpMethods.IsOptions(request.Method))
+        {
+            // Every answer to an allowed origin from here on is readable by the page, errors included (the replay
+            // SDK must see a 413's body to split the batch).
+            CorsPolicy.AddResponseHeaders(context.Response, origin);
+        }
+
+        if (!route.Allows(request.Method))
+        {
+            await ProblemResponses.MethodNotAllowed(context, route);
+            return new(StatusCodes.Status405MethodNotAllowed);
         }
 
         if (HttpMethods.IsOptions(request.Method))
         {
             CorsPolicy.WritePreflight(context, route, origin);
             return new(StatusCodes.Status204NoContent);
-        }
-
-        if (origin is not null)
-        {
-            CorsPolicy.AddResponseHeaders(context.Response, origin);
         }
 
         if (route.Upstream == UpstreamKind.None)
@@ -102,7 +104,7 @@ public sealed partial class ReplayProxyHandler
 
         if (request.ContentLength > _settings.MaxRequestBodyBytes)
         {
-            return await RefuseAsync(context, route, origin, ProxyError.RequestTooLarge, ProblemResponses.PayloadTooLargeDetail);
+            return await RefuseAsync(context, route, ProxyError.RequestTooLarge, ProblemResponses.PayloadTooLargeDetail);
         }
 
         var bodySize = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
@@ -126,7 +128,7 @@ public sealed partial class ReplayProxyHandler
                         ProxyError.RequestInvalid => "The analytics body must be JSON (optionally gzip) with a top-level api_key.",
                         _ => "The API key is not allowed to use this proxy.",
                     };
-                    return await RefuseAsync(context, route, origin, refusal, detail);
+                    return await RefuseAsync(context, route, refusal, detail);
                 }
             }
 
@@ -265,14 +267,10 @@ public sealed partial class ReplayProxyHandler
         LogForwardFailed(_logger, route.Name, upstream.Host, error.TagValue(), status);
     }
 
-    private async Task<Outcome> RefuseAsync(HttpContext context, ReplayRoute route, string? origin, ProxyError error, string detail)
+    private async Task<Outcome> RefuseAsync(HttpContext context, ReplayRoute route, ProxyError error, string detail)
     {
         var status = error.StatusCode();
         LogRefused(_logger, route.Name, error.TagValue(), status);
-        if (origin is not null && error != ProxyError.OriginRefused)
-        {
-            CorsPolicy.AddResponseHeaders(context.Response, origin);
-        }
 
         var title = status switch
         {

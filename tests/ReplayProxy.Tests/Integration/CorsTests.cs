@@ -113,6 +113,7 @@ public sealed class CorsTests : IAsyncLifetime
         using var response = await _client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(Allowed, Assert.Single(response.Headers.GetValues("Access-Control-Allow-Origin")));
         using var tooLarge = new HttpRequestMessage(HttpMethod.Post, "/sessions/v2/track") { Content = new ByteArrayContent(new byte[10]) };
         tooLarge.Headers.TryAddWithoutValidation("Origin", Allowed);
         tooLarge.Content.Headers.ContentLength = 10;
@@ -123,5 +124,6 @@ public sealed class CorsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLargeResponse.StatusCode);
         Assert.Equal(Allowed, Assert.Single(tooLargeResponse.Headers.GetValues("Access-Control-Allow-Origin")));
         Assert.Equal("true", Assert.Single(tooLargeResponse.Headers.GetValues("Access-Control-Allow-Credentials")));
+        Assert.Equal(["Origin"], tooLargeResponse.Headers.Vary);
     }
 }
