@@ -26,9 +26,9 @@ public static partial class ReplayFunctionsApp
         builder.Services.AddReplayProxy(builder.Configuration);
 
         // At Information Microsoft.AspNetCore.Hosting.Diagnostics logs every request URL, query (the beacon's api_key)
-        // included; AddReplayProxy holds it at Warning. At any level it also opens a log scope with the request path
-        // (/config/<api key>) that every line of the request carries, so the core's rules switch it off entirely,
-        // and hold the route matcher's path-quoting Debug messages back.
+        // included, and at any level it opens a log scope with the request path (/config/<api key>) that every line
+        // of the request carries. AddReplayProxy already applies these rules (category off, route matcher's
+        // path-quoting Debug messages held back); they are repeated here so the worker's logging setup states them.
         builder.Logging.AddReplayProxyLogRules();
 
         // The worker's Kestrel refuses bodies over 30,000,000 bytes on its own, which the host turns into a 500 with
