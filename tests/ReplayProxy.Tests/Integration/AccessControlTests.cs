@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Net;
 using System.Text;
 using ReplayProxy.Tests.Infrastructure;
@@ -42,13 +41,7 @@ public sealed class AccessControlTests : IAsyncLifetime
 
     private static ByteArrayContent Gzip(string json)
     {
-        using var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            gzip.Write(Encoding.UTF8.GetBytes(json));
-        }
-
-        var content = new ByteArrayContent(buffer.ToArray());
+        var content = new ByteArrayContent(Infrastructure.Gzip.Compress(Encoding.UTF8.GetBytes(json)));
         content.Headers.ContentEncoding.Add("gzip");
         content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
         return content;

@@ -12,13 +12,7 @@ public sealed class IntegrityTests(ProxyFixture fixture) : IClassFixture<ProxyFi
     {
         var raw = new byte[rawSize];
         new Random(seed).NextBytes(raw);
-        using var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.NoCompression, leaveOpen: true))
-        {
-            gzip.Write(raw);
-        }
-
-        return buffer.ToArray();
+        return Gzip.Compress(raw, CompressionLevel.NoCompression);
     }
 
     [Theory]

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 
@@ -80,14 +79,5 @@ public sealed class ApiKeysTests
         Assert.False(ApiKeys.TryCollectFromAnalyticsBody(body, "gzip", 100_000, []));
     }
 
-    private static byte[] Gzip(string text)
-    {
-        using var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
-        {
-            gzip.Write(Encoding.UTF8.GetBytes(text));
-        }
-
-        return buffer.ToArray();
-    }
+    private static byte[] Gzip(string text) => Infrastructure.Gzip.Compress(Encoding.UTF8.GetBytes(text));
 }

@@ -1,0 +1,18 @@
+using System.IO.Compression;
+
+namespace ReplayProxy.Tests.Infrastructure;
+
+/// <summary>Real gzip bodies, as the SDKs send them.</summary>
+internal static class Gzip
+{
+    public static byte[] Compress(ReadOnlySpan<byte> data, CompressionLevel level = CompressionLevel.Fastest)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, level, leaveOpen: true))
+        {
+            gzip.Write(data);
+        }
+
+        return buffer.ToArray();
+    }
+}
