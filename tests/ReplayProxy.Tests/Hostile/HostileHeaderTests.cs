@@ -258,7 +258,8 @@ public sealed class HostileHeaderTests(HostileFixture fixture, ITestOutputHelper
         var names = Gen.Elements(
             "X-Forwarded-For", "X-Azure-ClientIP", "X-Azure-FDID", "X-Azure-SocketIP", "X-Real-IP", "Forwarded", "X-Forwarded-Host",
             "X-Original-For", "X-ARR-ClientIP", "X-Client-IP", "True-Client-IP", "CF-Connecting-IP", "x-forwarded-for", "X-FORWARDED-FOR");
-        var headerSets = Gen.NonEmptyListOf(Gen.Zip(names, values));
+        // At most 60 headers: past Kestrel's MaxRequestHeaderCount (100) the answer is a 431, covered on its own above.
+        var headerSets = Gen.Resize(Gen.NonEmptyListOf(Gen.Zip(names, values)), 60);
         var checkedCount = 0;
 
         var property = Prop.ForAll(headerSets.ToArbitrary(), headers =>
