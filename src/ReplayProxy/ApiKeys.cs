@@ -3,7 +3,6 @@ using System.Collections.Frozen;
 using System.IO.Compression;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Net.Http.Headers;
 
 namespace ReplayProxy;
 
@@ -161,6 +160,4 @@ internal sealed class ApiKeys(IEnumerable<string> keys)
             return false;
         }
     }
-
-    internal static string? ContentEncoding(HttpRequest request) => request.Headers[HeaderNames.ContentEncoding].ToString() is { Length: > 0 } value ? value : null;
 }

@@ -14,7 +14,7 @@ internal static class ProblemResponses
     /// <summary>The replay SDK splits a batch only when a 413 body matches <c>/payload.*exceed/i</c>.</summary>
     public const string PayloadTooLargeDetail = "Request payload size exceeded the proxy's limit; split the batch and retry.";
 
-    public static Task WriteAsync(HttpContext context, int status, string title, string? detail = null)
+    public static async Task WriteAsync(HttpContext context, int status, string? detail = null)
     {
         var response = context.Response;
         response.StatusCode = status;
@@ -26,7 +26,7 @@ internal static class ProblemResponses
         {
             json.WriteStartObject();
             json.WriteString("type", "about:blank");
-            json.WriteString("title", title);
+            json.WriteString("title", Title(status));
             json.WriteNumber("status", status);
             json.WriteNumber("code", status);
             if (detail is not null)
@@ -38,23 +38,30 @@ internal static class ProblemResponses
         }
 
         response.ContentLength = buffer.WrittenCount;
-        return HttpMethods.IsHead(context.Request.Method)
-            ? Task.CompletedTask
-            : response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            // Awaited before the pooled buffer goes back to the pool.
+            await response.Body.WriteAsync(buffer.WrittenMemory);
+        }
     }
 
-    public static Task BadRequest(HttpContext context, string detail) => WriteAsync(context, StatusCodes.Status400BadRequest, "Bad request", detail);
-
-    public static Task Forbidden(HttpContext context, string detail) => WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden", detail);
-
-    public static Task NotFound(HttpContext context) => WriteAsync(context, StatusCodes.Status404NotFound, "Not found");
+    public static Task NotFound(HttpContext context) => WriteAsync(context, StatusCodes.Status404NotFound);
 
     public static Task MethodNotAllowed(HttpContext context, ReplayRoute route)
     {
         context.Response.Headers.Allow = route.AllowHeader;
-        return WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed", $"Allowed: {route.AllowHeader}.");
+        return WriteAsync(context, StatusCodes.Status405MethodNotAllowed, $"Allowed: {route.AllowHeader}.");
     }
 
-    public static Task PayloadTooLarge(HttpContext context) =>
-        WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Payload too large", PayloadTooLargeDetail);
+    private static string Title(int status) => status switch
+    {
+        StatusCodes.Status400BadRequest => "Bad request",
+        StatusCodes.Status403Forbidden => "Forbidden",
+        StatusCodes.Status404NotFound => "Not found",
+        StatusCodes.Status405MethodNotAllowed => "Method not allowed",
+        StatusCodes.Status413PayloadTooLarge => "Payload too large",
+        StatusCodes.Status502BadGateway => "Bad gateway",
+        StatusCodes.Status504GatewayTimeout => "Upstream timeout",
+        _ => "Error",
+    };
 }

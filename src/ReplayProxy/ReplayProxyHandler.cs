@@ -68,7 +68,7 @@ public sealed partial class ReplayProxyHandler
         var originValues = request.Headers.Origin;
         if (originValues.Count > 1)
         {
-            await ProblemResponses.BadRequest(context, "More than one Origin header.");
+            await ProblemResponses.WriteAsync(context, StatusCodes.Status400BadRequest, "More than one Origin header.");
             return new(StatusCodes.Status400BadRequest, ProxyError.RequestInvalid);
         }
 
@@ -191,14 +191,14 @@ public sealed partial class ReplayProxyHandler
                 return outcome;
             }
 
-            var (title, detail) = error switch
+            var detail = error switch
             {
-                ProxyError.RequestTooLarge => ("Payload too large", ProblemResponses.PayloadTooLargeDetail),
-                ProxyError.RequestInvalid => ("Bad request", "The request body could not be read."),
-                ProxyError.UpstreamTimeout => ("Upstream timeout", "Amplitude did not answer in time."),
-                _ => ("Bad gateway", "Amplitude could not be reached."),
+                ProxyError.RequestTooLarge => ProblemResponses.PayloadTooLargeDetail,
+                ProxyError.RequestInvalid => "The request body could not be read.",
+                ProxyError.UpstreamTimeout => "Amplitude did not answer in time.",
+                _ => "Amplitude could not be reached.",
             };
-            await ProblemResponses.WriteAsync(context, outcome.Status, title, detail);
+            await ProblemResponses.WriteAsync(context, outcome.Status, detail);
             return outcome;
         }
 
@@ -271,14 +271,7 @@ public sealed partial class ReplayProxyHandler
     {
         var status = error.StatusCode();
         LogRefused(_logger, route.Name, error.TagValue(), status);
-
-        var title = status switch
-        {
-            StatusCodes.Status403Forbidden => "Forbidden",
-            StatusCodes.Status413PayloadTooLarge => "Payload too large",
-            _ => "Bad request",
-        };
-        await ProblemResponses.WriteAsync(context, status, title, detail);
+        await ProblemResponses.WriteAsync(context, status, detail);
         return new(status, error);
     }
 
