@@ -273,9 +273,8 @@ internal sealed class ProxyApp : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddProvider(logs);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        // AddReplayProxy alone must keep keys and queries out of the framework's logs (it applies the log rules).
         builder.Services.AddReplayProxy(builder.Configuration);
-        // As ReplayFunctionsApp.Configure does (until AddReplayProxy applies these rules itself).
-        builder.Logging.AddReplayProxyLogRules();
         var app = builder.Build();
         app.MapReplayProxy();
         await app.StartAsync();
