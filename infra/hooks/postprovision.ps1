@@ -50,6 +50,7 @@ Write-Host "    trackServerUrl:  '$baseUrl/sessions/v2/track'"
 Write-Host "    configServerUrl: '$baseUrl/config'"
 Write-Host '  Analytics browser SDK:'
 Write-Host "    serverUrl:       '$baseUrl/2/httpapi'"
+Write-Host "    remoteConfig:    { serverUrl: '$baseUrl/config' }"
 Write-Host ''
 Write-Host "Check it after 'azd deploy' finishes:"
 Write-Host "  curl -i $baseUrl/healthz"
