@@ -1,7 +1,8 @@
 // Debian's Chromium (never a downloaded browser) driven by playwright-core, one fresh profile per
 // scenario. Everything the browser does is captured: requests and their outcomes, console, page
-// errors. Any request to a host other than 127.0.0.1 is recorded as a violation, and DNS for every
-// other name is mapped to "not found" so nothing can leave the machine anyway.
+// errors. Any network request to an origin outside `allowedOrigins` (the page and the proxy) is
+// recorded as a violation, and DNS for every name but 127.0.0.1 is mapped to "not found" so
+// nothing can leave the machine anyway.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,8 @@ const ARGS = [
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
 ];
 
-export async function openBrowser() {
+export async function openBrowser({ allowedOrigins }) {
+  const allowed = new Set(allowedOrigins);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'replayproxy-chromium-'));
   const t0 = Date.now();
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -28,7 +30,7 @@ export async function openBrowser() {
     args: ARGS,
     viewport: { width: 1000, height: 700 },
   });
-  const cap = { t0, console: [], pageErrors: [], requests: [], nonLoopback: [], version: context.browser()?.version() };
+  const cap = { t0, console: [], pageErrors: [], requests: [], elsewhere: [], version: context.browser()?.version() };
   const byReq = new Map();
   const rel = () => Date.now() - t0;
 
@@ -50,8 +52,9 @@ export async function openBrowser() {
     try { entry.postData = req.postDataBuffer(); } catch { /* not available */ }
     let u;
     try { u = new URL(url); } catch { u = null; }
-    if (u && /^(https?|wss?):$/.test(u.protocol) && u.hostname !== '127.0.0.1') {
-      cap.nonLoopback.push(`${req.method()} ${url}`);
+    // blob: and data: URLs never touch the network; everything else must go to an allowed origin.
+    if (!u || (!['blob:', 'data:'].includes(u.protocol) && !allowed.has(u.origin))) {
+      cap.elsewhere.push(`${req.method()} ${url}`);
     }
     byReq.set(req, entry);
     cap.requests.push(entry);

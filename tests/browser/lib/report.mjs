@@ -48,7 +48,7 @@ export function describeScenario({ name, t0, fakeRecords, browser, proxyOutput, 
       if (q.url.startsWith('blob:')) continue;
       lines.push(`  +${q.at}ms ${q.method} ${redactQuery(q.url)} (${q.resourceType}) -> ${q.status ?? 'no response seen'}${q.ms !== undefined ? ` in ${q.ms} ms` : ''}${q.failure ? ` FAILED ${q.failure}` : ''}${q.responseBody ? ` body=${JSON.stringify(q.responseBody.slice(0, 200))}` : ''}`);
     }
-    if (cap.nonLoopback.length) lines.push('NON-LOOPBACK requests:', ...cap.nonLoopback.map((u) => `  ${u}`));
+    if (cap.elsewhere.length) lines.push('requests to neither the page nor the proxy:', ...cap.elsewhere.map((u) => `  ${redactQuery(u)}`));
     lines.push('browser console (SDK log noise filtered):');
     for (const c of cap.console) if (!NOISE.test(c.text)) lines.push(`  +${c.at}ms ${c.type}: ${c.text.slice(0, 400)}`);
     if (cap.pageErrors.length) lines.push('page errors:', ...cap.pageErrors.map((e) => `  ${e}`));
