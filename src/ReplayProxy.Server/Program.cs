@@ -1,7 +1,15 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using ReplayProxy.Server;
 
-var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+// The content root is the working directory, as in any ASP.NET Core app: an appsettings.json there is read. The
+// appsettings.json shipped next to the binary is read first, as defaults that the working directory's file overrides.
+var builder = WebApplication.CreateSlimBuilder(args);
+AddShippedDefaults(builder.Configuration);
+// The host logs a start failure as an error with its stack trace; the catch below prints the one line that matters.
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 builder.WebHost.ConfigureKestrel((context, kestrel) =>
 {
     kestrel.AddServerHeader = false;
@@ -13,6 +21,7 @@ builder.WebHost.ConfigureKestrel((context, kestrel) =>
     kestrel.Limits.MinResponseDataRate = DataRate(limits.GetSection("MinResponseDataRate"), kestrel.Limits.MinResponseDataRate);
 });
 builder.Services.AddReplayProxy(builder.Configuration);
+builder.AddOtlpExportWhenConfigured();
 
 var app = builder.Build();
 app.MapReplayProxy();
@@ -30,6 +39,18 @@ catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationE
 
 await app.WaitForShutdownAsync();
 return 0;
+
+static void AddShippedDefaults(ConfigurationManager configuration)
+{
+    var shipped = new JsonConfigurationSource
+    {
+        Path = "appsettings.json",
+        Optional = true,
+        FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+    };
+    var first = configuration.Sources.TakeWhile(source => source is not JsonConfigurationSource).Count();
+    configuration.Sources.Insert(first, shipped);
+}
 
 // MinDataRate has no setters, so configuration binding cannot fill it in place: BytesPerSecond and GracePeriod.
 static MinDataRate? DataRate(IConfigurationSection section, MinDataRate? current) =>
