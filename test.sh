@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every test suite: the .NET tests (unit, integration, reliability, hostile input, Functions, infrastructure) and
+# the browser suite (Amplitude's SDKs in Chromium through the proxy), then prints passed/failed/skipped per suite and
+# in total. Exit code 0 only when every suite ran and nothing failed. Extra MSBuild properties can be given as
+# environment variables (MSBuild reads them), e.g. `AzureMonitor=false ./test.sh`.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+declare -a names=() passed=() failed=() skipped=() notes=()
+
+# dotnet test prints one "Passed!/Failed!  - Failed: F, Passed: P, Skipped: S, Total: T" line per test assembly.
+count_dotnet() {
+  grep -E '^(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$1" \
+    | sed -E 's/.*Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+).*/\2 \1 \3/' \
+    | awk '{p+=$1; f+=$2; s+=$3; n++} END {if (n) print p, f, s}'
+}
+
+# node --test ends with "ℹ pass N", "ℹ fail N", "ℹ skipped N" lines.
+count_node() {
+  local p f s
+  p=$(sed -nE 's/^ℹ pass ([0-9]+)$/\1/p' "$1" | tail -1)
+  f=$(sed -nE 's/^ℹ fail ([0-9]+)$/\1/p' "$1" | tail -1)
+  s=$(sed -nE 's/^ℹ skipped ([0-9]+)$/\1/p' "$1" | tail -1)
+  [ -n "$p" ] && [ -n "$f" ] && echo "$p $f ${s:-0}"
+}
+
+run_suite() { # name counter command...
+  local name=$1 counter=$2 log="$log_dir/${#names[@]}.log" status counts
+  shift 2
+  echo "== $name: $*"
+  "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  counts=$($counter "$log")
+  names+=("$name")
+  if [ -z "$counts" ]; then
+    passed+=(0) failed+=(0) skipped+=(0) notes+=("did not run to the end (exit code $status)")
+    return
+  fi
+  read -r p f s <<<"$counts"
+  passed+=("$p") failed+=("$f") skipped+=("$s")
+  if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then notes+=("exit code $status"); else notes+=(""); fi
+}
+
+run_suite ".NET tests" count_dotnet dotnet test ReplayFunctions.sln -c Release
+run_suite "browser tests" count_node npm test --prefix tests/browser
+
+echo
+printf '%-16s %8s %8s %8s\n' suite passed failed skipped
+ok=1 tp=0 tf=0 ts=0
+for i in "${!names[@]}"; do
+  printf '%-16s %8s %8s %8s  %s\n' "${names[$i]}" "${passed[$i]}" "${failed[$i]}" "${skipped[$i]}" "${notes[$i]}"
+  tp=$((tp + passed[i])) tf=$((tf + failed[i])) ts=$((ts + skipped[i]))
+  if [ "${failed[$i]}" -ne 0 ] || [ -n "${notes[$i]}" ]; then ok=0; fi
+done
+printf '%-16s %8s %8s %8s\n' total "$tp" "$tf" "$ts"
+if [ "$ok" -eq 1 ]; then echo "all suites passed"; exit 0; fi
+echo "FAILED"
+exit 1
