@@ -17,13 +17,14 @@ count_dotnet() {
     | awk '{p+=$1; f+=$2; s+=$3; n++} END {if (n) print p, f, s}'
 }
 
-# node --test ends with "ℹ pass N", "ℹ fail N", "ℹ skipped N" lines.
+# node --test ends with "ℹ pass N", "ℹ fail N", "ℹ cancelled N", "ℹ skipped N" lines; a cancelled test failed.
 count_node() {
-  local p f s
+  local p f c s
   p=$(sed -nE 's/^ℹ pass ([0-9]+)$/\1/p' "$1" | tail -1)
   f=$(sed -nE 's/^ℹ fail ([0-9]+)$/\1/p' "$1" | tail -1)
+  c=$(sed -nE 's/^ℹ cancelled ([0-9]+)$/\1/p' "$1" | tail -1)
   s=$(sed -nE 's/^ℹ skipped ([0-9]+)$/\1/p' "$1" | tail -1)
-  [ -n "$p" ] && [ -n "$f" ] && echo "$p $f ${s:-0}"
+  [ -n "$p" ] && [ -n "$f" ] && echo "$p $((f + ${c:-0})) ${s:-0}"
 }
 
 run_suite() { # name counter command...
