@@ -9,14 +9,6 @@ namespace ReplayProxy.Functions;
 /// <summary>Everything <c>Program.cs</c> sets up, in one place the tests can run without a Functions host.</summary>
 public static partial class ReplayFunctionsApp
 {
-    /// <summary>True when this build exports telemetry to Azure Monitor (MSBuild property <c>AzureMonitor</c>).</summary>
-    public static bool AzureMonitorExportCompiled =>
-#if AZURE_MONITOR
-        true;
-#else
-        false;
-#endif
-
     public static FunctionsApplicationBuilder Configure(FunctionsApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -43,7 +35,4 @@ public static partial class ReplayFunctionsApp
         AddAzureMonitorExport(builder);
         return builder;
     }
-
-    /// <summary>Implemented in <c>AzureMonitorExport.cs</c>, which is compiled only when <c>AzureMonitor</c> is true.</summary>
-    static partial void AddAzureMonitorExport(FunctionsApplicationBuilder builder);
 }

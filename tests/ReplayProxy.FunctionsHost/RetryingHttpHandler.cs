@@ -1,0 +1,30 @@
+namespace ReplayProxy.FunctionsHost;
+
+/// <summary>
+/// The host's retry of the forward to the worker: the worker advertises its HTTP address before its Kestrel listens,
+/// so a refused connection is retried, up to 10 attempts, 50 ms apart doubling to 250 ms. Only connection failures
+/// (<see cref="HttpRequestException"/>) are retried; they happen before any request byte is sent.
+/// </summary>
+internal sealed class RetryingHttpHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+{
+    private const int MaxAttempts = 10;
+    private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(250);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var delay = FirstDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await base.SendAsync(request, cancellationToken);
+            }
+            catch (HttpRequestException) when (attempt < MaxAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(delay, cancellationToken);
+                delay = delay * 2 < MaxDelay ? delay * 2 : MaxDelay;
+            }
+        }
+    }
+}
