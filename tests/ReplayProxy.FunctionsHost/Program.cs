@@ -49,6 +49,7 @@ await grpc.StartAsync(shutdown.Token);
 var functionsUri = new Uri(grpc.Urls.First() + "/");
 
 using var worker = WorkerProcess.Start(app, functionsUri, channel.WorkerId, Guid.NewGuid().ToString());
+Console.WriteLine($"ReplayProxy.FunctionsHost: started worker process {worker.Id} ({app.WorkerPath})");
 AppDomain.CurrentDomain.ProcessExit += (_, _) => worker.Kill();
 WebApplication? http = null;
 try
@@ -121,7 +122,7 @@ try
     http.Run(context => invoker.InvokeAsync(context, bodySizeLimit));
     await http.StartAsync(shutdown.Token);
     Console.WriteLine(
-        $"ReplayProxy.FunctionsHost: listening on {string.Join(", ", http.Urls)}; worker process {worker.Id} at {httpUri}; " +
+        $"ReplayProxy.FunctionsHost: listening on {string.Join(", ", http.Urls)}; worker at {httpUri}; " +
         $"routes: {string.Join(", ", routes.Functions.Select(f => $"{f.Name} /{f.Template} [{string.Join(',', f.Methods)}]"))}");
 
     await Task.WhenAny(worker.Exited, channel.Disconnected, Task.Delay(Timeout.Infinite, shutdown.Token));
