@@ -63,6 +63,12 @@ public sealed partial class FunctionsHostProcess : IAsyncDisposable
     {
         var host = Launch(environment);
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+        // Behind Front Door its health probe carries the profile's id; without it the proxy answers 403.
+        if (environment.TryGetValue("ReplayProxy__FrontDoorId", out var frontDoorId) && !string.IsNullOrEmpty(frontDoorId))
+        {
+            client.DefaultRequestHeaders.Add("X-Azure-FDID", frontDoorId);
+        }
+
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < ReadyTimeout)
         {

@@ -38,14 +38,16 @@ public class WorkerTests
         Assert.Equal(File.ReadAllText(Repo.PathOf("host.json")), File.ReadAllText(FunctionsMetadata.OutputFile("host.json")));
     }
 
-    [Fact]
-    public void Worker_kestrel_body_limit_follows_the_proxy_setting_and_framework_url_logging_is_off()
+    [Theory]
+    [InlineData("41943040", 104857600)]
+    [InlineData("209715200", 209715200)]
+    public void Worker_kestrel_body_limit_is_the_hosts_or_the_proxys_and_framework_url_logging_is_off(string proxyLimit, long kestrelLimit)
     {
-        using var host = Build(new() { ["ReplayProxy:MaxRequestBodyBytes"] = "41943040" });
+        using var host = Build(new() { ["ReplayProxy:MaxRequestBodyBytes"] = proxyLimit });
 
-        // Above the worker Kestrel's own 30,000,000-byte default, which would otherwise refuse the body first.
+        // Above the worker Kestrel's own 30,000,000-byte default and never below the proxy's limit.
         var kestrel = host.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value;
-        Assert.Equal(41943040, kestrel.Limits.MaxRequestBodySize);
+        Assert.Equal(kestrelLimit, kestrel.Limits.MaxRequestBodySize);
         Assert.False(kestrel.AddServerHeader);
 
         var filters = host.Services.GetRequiredService<IOptions<LoggerFilterOptions>>().Value;
