@@ -62,7 +62,6 @@ public class LocalSettingsTests
         using var services = new ServiceCollection().AddLogging().AddReplayProxy(configuration).BuildServiceProvider();
         var options = services.GetRequiredService<IOptions<ReplayProxyOptions>>().Value;
         Assert.Equal(ReplayProxyOptions.DefaultMaxRequestBodyBytes, options.MaxRequestBodyBytes);
-        Assert.NotNull(services.GetRequiredService<ReplayProxyHandler>());
     }
 
     [Fact]
