@@ -2,8 +2,9 @@ namespace ReplayProxy.FunctionsHost;
 
 /// <summary>
 /// The host's retry of the forward to the worker: the worker advertises its HTTP address before its Kestrel listens,
-/// so a refused connection is retried, up to 10 attempts, 50 ms apart doubling to 250 ms. Only connection failures
-/// (<see cref="HttpRequestException"/>) are retried; they happen before any request byte is sent.
+/// so a refused connection is retried, up to 10 attempts, 50 ms apart doubling to 250 ms. The host retries every
+/// <see cref="HttpRequestException"/>; this retries only failures to connect, because a retry after the request went
+/// out reaches the worker a second time with the same invocation id, which the worker fails with a 500 of its own.
 /// </summary>
 internal sealed class RetryingHttpHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
@@ -20,7 +21,7 @@ internal sealed class RetryingHttpHandler(HttpMessageHandler inner) : Delegating
             {
                 return await base.SendAsync(request, cancellationToken);
             }
-            catch (HttpRequestException) when (attempt < MaxAttempts && !cancellationToken.IsCancellationRequested)
+            catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError && attempt < MaxAttempts && !cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(delay, cancellationToken);
                 delay = delay * 2 < MaxDelay ? delay * 2 : MaxDelay;
