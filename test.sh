@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite: the .NET tests (unit, integration, reliability, hostile input, Functions, infrastructure) and
 # the browser suite (Amplitude's SDKs in Chromium through the proxy), then prints passed/failed/skipped per suite and
-# in total. Exit code 0 only when every suite ran and nothing failed. Extra MSBuild properties can be given as
-# environment variables (MSBuild reads them), e.g. `AzureMonitor=false ./test.sh`.
+# in total. Exit code 0 only when every suite ran and nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")"
 

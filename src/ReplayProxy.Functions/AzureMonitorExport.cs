@@ -1,4 +1,3 @@
-// Compiled only when the MSBuild property AzureMonitor is true (the default); see ReplayProxy.Functions.csproj.
 using Azure.Core;
 using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
@@ -21,7 +20,7 @@ public static partial class ReplayFunctionsApp
     /// <c>telemetryMode</c> to <c>OpenTelemetry</c>, so the host does the same for its own). Without a connection
     /// string (a local <c>func start</c>) nothing is exported.
     /// </summary>
-    static partial void AddAzureMonitorExport(FunctionsApplicationBuilder builder)
+    private static void AddAzureMonitorExport(FunctionsApplicationBuilder builder)
     {
         var connectionString = builder.Configuration[ConnectionStringSetting];
         if (string.IsNullOrWhiteSpace(connectionString))

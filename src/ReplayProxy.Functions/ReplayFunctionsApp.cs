@@ -9,13 +9,8 @@ namespace ReplayProxy.Functions;
 /// <summary>Everything <c>Program.cs</c> sets up, in one place the tests can run without a Functions host.</summary>
 public static partial class ReplayFunctionsApp
 {
-    /// <summary>True when this build exports telemetry to Azure Monitor (MSBuild property <c>AzureMonitor</c>).</summary>
-    public static bool AzureMonitorExportCompiled =>
-#if AZURE_MONITOR
-        true;
-#else
-        false;
-#endif
+    /// <summary>The Functions host's own request body limit (its Kestrel default, 100 MB).</summary>
+    public const long HostMaxRequestBodyBytes = 104_857_600;
 
     public static FunctionsApplicationBuilder Configure(FunctionsApplicationBuilder builder)
     {
@@ -32,18 +27,18 @@ public static partial class ReplayFunctionsApp
         builder.Logging.AddReplayProxyLogRules();
 
         // The worker's Kestrel refuses bodies over 30,000,000 bytes on its own, which the host turns into a 500 with
-        // no body the SDK understands. Its limit follows the proxy's, so the proxy's own 413 is what clients see.
+        // no body the SDK understands. The proxy enforces MaxRequestBodyBytes itself (413 by Content-Length, before
+        // reading); the worker's Kestrel must then be able to drain the unread body, or it drops the connection while
+        // the host is still sending and the host answers 502. So its limit is the host's own (100 MB), or the
+        // proxy's when that is larger: only the host can reach the worker, and the host enforces its limit first.
         builder.Services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<ReplayProxyOptions>>((kestrel, proxy) =>
             {
-                kestrel.Limits.MaxRequestBodySize = proxy.Value.MaxRequestBodyBytes;
+                kestrel.Limits.MaxRequestBodySize = Math.Max(proxy.Value.MaxRequestBodyBytes, HostMaxRequestBodyBytes);
                 kestrel.AddServerHeader = false;
             });
 
         AddAzureMonitorExport(builder);
         return builder;
     }
-
-    /// <summary>Implemented in <c>AzureMonitorExport.cs</c>, which is compiled only when <c>AzureMonitor</c> is true.</summary>
-    static partial void AddAzureMonitorExport(FunctionsApplicationBuilder builder);
 }

@@ -1,77 +1,110 @@
-#if FUNCTIONS_WORKER
-using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Trace;
 
 namespace ReplayProxy.Functions.Tests;
 
 /// <summary>The built Functions app: its generated metadata and its worker service provider (no Functions host).</summary>
 public class WorkerTests
 {
-    /// <summary>A file in the Functions app's own build output (same configuration as this test build).</summary>
-    private static string OutputFile(string name)
-    {
-        var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = framework.Parent!.Name;
-        return Repo.PathOf("src", "ReplayProxy.Functions", "bin", configuration, framework.Name, name);
-    }
-
     [Fact]
-    public void Generated_metadata_matches_the_core_route_table()
+    public void Generated_metadata_has_one_anonymous_trigger_per_core_route_with_its_methods_and_name()
     {
-        var metadata = OutputFile("functions.metadata");
+        var metadata = FunctionsMetadata.OutputFile("functions.metadata");
         Assert.True(File.Exists(metadata), "functions.metadata was not generated next to the app.");
-        TriggerTable.AssertMatchesRouteTable(TriggerTable.FromMetadata(File.ReadAllText(metadata)));
+        var triggers = FunctionsMetadata.Triggers(File.ReadAllText(metadata));
+
+        Assert.Equal(ReplayRoute.All.Count, triggers.Count);
+        foreach (var route in ReplayRoute.All)
+        {
+            var trigger = Assert.Single(triggers, t => route.Templates.Contains(t.Route, StringComparer.Ordinal));
+            // The config route is declared once, with the catch-all template that also matches /config.
+            Assert.Equal(route.Templates[^1], trigger.Route);
+            Assert.Equal(route.Name, trigger.Name, ignoreCase: true);
+            Assert.Equal("anonymous", trigger.AuthLevel, ignoreCase: true);
+            Assert.Equal(
+                route.Methods.Order(StringComparer.Ordinal),
+                trigger.Methods.Select(m => m.ToUpperInvariant()).Order(StringComparer.Ordinal));
+        }
     }
 
     [Fact]
     public void Host_json_is_in_the_app_output()
     {
-        Assert.True(File.Exists(OutputFile("host.json")));
-        Assert.Equal(File.ReadAllText(Repo.PathOf("host.json")), File.ReadAllText(OutputFile("host.json")));
+        Assert.Equal(File.ReadAllText(Repo.PathOf("host.json")), File.ReadAllText(FunctionsMetadata.OutputFile("host.json")));
     }
 
-    [Fact]
-    public void Test_build_has_no_exporter()
+    [Theory]
+    [InlineData("41943040", 104857600)]
+    [InlineData("209715200", 209715200)]
+    public void Worker_kestrel_body_limit_is_the_hosts_or_the_proxys_and_framework_url_logging_is_off(string proxyLimit, long kestrelLimit)
     {
-        Assert.False(ReplayFunctionsApp.AzureMonitorExportCompiled);
-    }
+        using var host = Build(new() { ["ReplayProxy:MaxRequestBodyBytes"] = proxyLimit });
 
-    [Fact]
-    public void Worker_service_provider_resolves_the_functions_and_the_core()
-    {
-        var builder = FunctionsApplication.CreateBuilder([]);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ReplayProxy:Region"] = "EU",
-            ["ReplayProxy:MaxRequestBodyBytes"] = "41943040",
-        });
-        ReplayFunctionsApp.Configure(builder);
-        using var host = builder.Build();
-
-        var handler = host.Services.GetRequiredService<ReplayProxyHandler>();
-        Assert.Same(handler, host.Services.GetRequiredService<ReplayProxyHandler>());
-        Assert.NotNull(ActivatorUtilities.CreateInstance<ReplayFunctions>(host.Services));
-
+        // Above the worker Kestrel's own 30,000,000-byte default and never below the proxy's limit.
         var kestrel = host.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value;
-        Assert.Equal(41943040, kestrel.Limits.MaxRequestBodySize);
+        Assert.Equal(kestrelLimit, kestrel.Limits.MaxRequestBodySize);
+        Assert.False(kestrel.AddServerHeader);
 
         var filters = host.Services.GetRequiredService<IOptions<LoggerFilterOptions>>().Value;
         Assert.Contains(filters.Rules, r => r.CategoryName == ReplayProxyLogging.HostingDiagnosticsCategory && r.LogLevel == LogLevel.None);
     }
 
     [Fact]
+    public void Without_a_connection_string_nothing_is_exported()
+    {
+        using var host = Build([]);
+        Assert.Null(host.Services.GetService<TracerProvider>());
+    }
+
+    [Fact]
+    public void With_a_connection_string_the_proxy_source_is_exported()
+    {
+        using var host = Build(new()
+        {
+            ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/",
+        });
+        Assert.NotNull(host.Services.GetService<TracerProvider>());
+        using var source = new System.Diagnostics.ActivitySource(ReplayProxyTelemetry.ActivitySourceName);
+        Assert.True(source.HasListeners());
+    }
+
+    [Theory]
+    [InlineData("Authorization=AAD")]
+    [InlineData("ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD")]
+    [InlineData(" authorization = aad ; ")]
+    public void Entra_authentication_string_selects_a_managed_identity(string authenticationString)
+    {
+        // Getting a token needs Azure's identity endpoint, which does not exist here: this stops at the credential.
+        Assert.IsType<Azure.Identity.ManagedIdentityCredential>(ReplayFunctionsApp.EntraCredential(authenticationString));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("Authorization=Key")]
+    public void No_Entra_authentication_means_no_credential(string? authenticationString)
+    {
+        Assert.Null(ReplayFunctionsApp.EntraCredential(authenticationString));
+    }
+
+    [Fact]
     public void Invalid_settings_fail_at_start_naming_the_setting()
     {
-        var builder = FunctionsApplication.CreateBuilder([]);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ReplayProxy:Region"] = "Mars" });
-        ReplayFunctionsApp.Configure(builder);
-        using var host = builder.Build();
+        using var host = Build(new() { ["ReplayProxy:Region"] = "Mars" });
         var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<ReplayProxyOptions>>().Value);
         Assert.Contains("ReplayProxy:Region", error.Message, StringComparison.Ordinal);
     }
+
+    private static Microsoft.Extensions.Hosting.IHost Build(Dictionary<string, string?> settings)
+    {
+        var builder = FunctionsApplication.CreateBuilder([]);
+        builder.Configuration.AddInMemoryCollection(settings);
+        ReplayFunctionsApp.Configure(builder);
+        return builder.Build();
+    }
 }
-#endif
