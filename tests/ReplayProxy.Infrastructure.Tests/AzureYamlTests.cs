@@ -92,7 +92,7 @@ public class AzureYamlTests(InfraFixture infra)
             Assert.NotEmpty(read);
             Assert.All(read, name => Assert.True(outputs.Contains(name), $"{script} reads {name}, which main.bicep does not output"));
 
-            foreach (var needed in new[] { "PROXY_BASE_URL", "CUSTOM_DOMAIN_CNAME_TARGET", "CUSTOM_DOMAIN_VALIDATION_RECORD_NAME", "CUSTOM_DOMAIN_VALIDATION_RECORD_VALUE" })
+            foreach (var needed in new[] { "PROXY_BASE_URL", "CUSTOM_DOMAIN_CNAME_TARGET", "CUSTOM_DOMAIN_VALIDATION_RECORD_NAME", "CUSTOM_DOMAIN_VALIDATION_RECORD_VALUE", "FUNCTION_APP_DEFAULT_HOSTNAME" })
             {
                 Assert.Contains(needed, read);
             }
