@@ -24,11 +24,7 @@ param location string
 @description('Optional. Resource group name; defaults to rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@description('Amplitude data center the proxy forwards to. EU keeps replay, config and analytics traffic on Amplitude EU hosts.')
-@allowed([
-  'US'
-  'EU'
-])
+@description('Amplitude data center the proxy forwards to: US or EU, in any case (as the proxy reads ReplayProxy__Region). EU keeps replay, config and analytics traffic on Amplitude EU hosts.')
 param amplitudeRegion string = 'US'
 
 @minLength(1)
@@ -41,10 +37,10 @@ param allowedApiKeys string = ''
 @description('Optional. Custom host name for the proxy, e.g. replay.example.com (a subdomain, not the zone apex). Empty serves only the Front Door endpoint host name.')
 param customDomainName string = ''
 
-@description('Optional. Azure DNS zone that holds customDomainName (e.g. example.com). When set, the CNAME and _dnsauth TXT records are created there; otherwise create them at your DNS host.')
+@description('Optional. Azure DNS zone that holds customDomainName (e.g. example.com). When set, the CNAME and _dnsauth TXT records are created there and dnsZoneResourceGroupName is required; otherwise create them at your DNS host.')
 param dnsZoneName string = ''
 
-@description('Optional. Resource group of dnsZoneName, in the same subscription. Empty means the resource group this template creates.')
+@description('Resource group of dnsZoneName, in the same subscription. Required when dnsZoneName is set, and not the resource group this template creates (azd down would delete the zone with it).')
 param dnsZoneResourceGroupName string = ''
 
 @allowed([
@@ -55,9 +51,9 @@ param dnsZoneResourceGroupName string = ''
 @description('Flex Consumption instance memory in MB. CPU and network bandwidth scale with it.')
 param instanceMemoryMB int = 2048
 
-@minValue(1)
+@minValue(40)
 @maxValue(1000)
-@description('Upper bound on Flex Consumption instances (a cost ceiling).')
+@description('Upper bound on Flex Consumption instances (a cost ceiling). Flex Consumption supports 40 to 1000.')
 param maximumInstanceCount int = 100
 
 @minValue(0)
@@ -71,8 +67,8 @@ param alwaysReadyInstanceCount int = 1
 param httpPerInstanceConcurrency int = 64
 
 @minValue(1)
-@maxValue(120)
-@description('Seconds the proxy waits for Amplitude before answering 504 (ReplayProxy__UpstreamTimeoutSeconds).')
+@maxValue(225)
+@description('Seconds the proxy waits for Amplitude before answering 504 (ReplayProxy__UpstreamTimeoutSeconds). The proxy accepts 1 to 225, under the 230 s platform cap on HTTP responses.')
 param upstreamTimeoutSeconds int = 30
 
 @minValue(31)
@@ -110,13 +106,23 @@ var frontDoorOriginTimeoutSeconds = min(max(originResponseTimeoutSeconds, upstre
 var useCustomDomain = !empty(customDomainName)
 var manageDnsRecords = useCustomDomain && !empty(dnsZoneName)
 var appResourceGroupName = !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
-var dnsZoneResourceGroup = !empty(dnsZoneResourceGroupName) ? dnsZoneResourceGroupName : appResourceGroupName
+// fail() stops the deployment before anything is created, with a message naming the setting.
+var region = contains(['US', 'EU'], toUpper(trim(amplitudeRegion)))
+  ? toUpper(trim(amplitudeRegion))
+  : fail('amplitudeRegion (AMPLITUDE_REGION) is \'${amplitudeRegion}\'; allowed values are US and EU (any case)')
+var dnsZoneResourceGroup = empty(dnsZoneName)
+  ? appResourceGroupName
+  : empty(dnsZoneResourceGroupName)
+      ? fail('dnsZoneResourceGroupName (DNS_ZONE_RESOURCE_GROUP) is required when dnsZoneName (DNS_ZONE_NAME) is set: the resource group that already holds the zone')
+      : toLower(dnsZoneResourceGroupName) == toLower(appResourceGroupName)
+          ? fail('dnsZoneResourceGroupName (DNS_ZONE_RESOURCE_GROUP) must not be the resource group this template creates (${appResourceGroupName}): it cannot already hold the zone, and azd down would delete the zone with it')
+          : dnsZoneResourceGroupName
 
 // ---------------------------------------------------------------------------
 // Resource group
 // ---------------------------------------------------------------------------
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: appResourceGroupName
   location: location
   tags: tags
@@ -209,7 +215,7 @@ module api './app/function-app.bicep' = {
     frontDoorId: frontDoorProfile.outputs.frontDoorId
     allowedOrigins: originList
     proxySettings: {
-      ReplayProxy__Region: amplitudeRegion
+      ReplayProxy__Region: region
       ReplayProxy__FrontDoorId: frontDoorProfile.outputs.frontDoorId
       ReplayProxy__AllowedOrigins: join(originList, ',')
       ReplayProxy__AllowedApiKeys: allowedApiKeys
@@ -266,7 +272,9 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_NAME string = api.outputs.name
 output SERVICE_API_NAME string = api.outputs.name
-output AMPLITUDE_REGION string = amplitudeRegion
+output AMPLITUDE_REGION string = region
+// The site's real host name (not always <name>.azurewebsites.net); it answers 403 to direct requests.
+output FUNCTION_APP_DEFAULT_HOSTNAME string = api.outputs.defaultHostName
 output FRONT_DOOR_ENDPOINT_HOSTNAME string = frontDoor.outputs.endpointHostName
 output FRONT_DOOR_PROFILE_NAME string = frontDoorProfile.outputs.name
 output FRONT_DOOR_ID string = frontDoorProfile.outputs.frontDoorId

@@ -12,8 +12,13 @@ param cnameTarget string
 @description('Front Door domain validation token for the _dnsauth TXT record.')
 param validationToken string
 
-// replay.example.com in zone example.com -> replay
-var relativeName = substring(customDomainName, 0, length(customDomainName) - length(zoneName) - 1)
+// replay.example.com in zone example.com -> replay. A name outside the zone, or its apex, would write
+// records for the wrong name (and the apex cannot take a CNAME), so it stops the deployment instead.
+// ARM's endsWith ignores case, as DNS does.
+var zoneSuffix = '.${zoneName}'
+var relativeName = endsWith(customDomainName, zoneSuffix) && length(customDomainName) > length(zoneSuffix)
+  ? substring(customDomainName, 0, length(customDomainName) - length(zoneSuffix))
+  : fail('customDomainName (CUSTOM_DOMAIN) \'${customDomainName}\' must be a subdomain inside dnsZoneName (DNS_ZONE_NAME) \'${zoneName}\', such as replay.${zoneName}; the zone apex cannot take a CNAME')
 
 resource zone 'Microsoft.Network/dnsZones@2018-05-01' existing = {
   name: zoneName

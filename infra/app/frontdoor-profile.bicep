@@ -11,7 +11,7 @@ param tags object
 @description('Seconds Front Door waits for the origin. Set by main.bicep between the proxy upstream timeout and the 230 s cap.')
 param originResponseTimeoutSeconds int
 
-resource profile 'Microsoft.Cdn/profiles@2025-04-15' = {
+resource profile 'Microsoft.Cdn/profiles@2026-07-01' = {
   name: name
   location: 'global'
   tags: tags

@@ -34,11 +34,11 @@ var useCustomDomain = !empty(customDomainName)
 // and the analytics SDK reads the outcome from the body's code field.
 var rateLimitedBody = base64('{"code":429,"error":"Too many requests"}')
 
-resource profile 'Microsoft.Cdn/profiles@2025-04-15' existing = {
+resource profile 'Microsoft.Cdn/profiles@2026-07-01' existing = {
   name: profileName
 }
 
-resource endpoint 'Microsoft.Cdn/profiles/afdEndpoints@2025-04-15' = {
+resource endpoint 'Microsoft.Cdn/profiles/afdEndpoints@2026-07-01' = {
   parent: profile
   name: endpointName
   location: 'global'
@@ -51,7 +51,7 @@ resource endpoint 'Microsoft.Cdn/profiles/afdEndpoints@2025-04-15' = {
 
 // One origin, so no health probes: Front Door cannot fail over anyway, and probes would keep
 // invoking the app (billable executions) without changing routing.
-resource originGroup 'Microsoft.Cdn/profiles/originGroups@2025-04-15' = {
+resource originGroup 'Microsoft.Cdn/profiles/originGroups@2026-07-01' = {
   parent: profile
   name: 'function-app'
   properties: {
@@ -64,7 +64,7 @@ resource originGroup 'Microsoft.Cdn/profiles/originGroups@2025-04-15' = {
   }
 }
 
-resource origin 'Microsoft.Cdn/profiles/originGroups/origins@2025-04-15' = {
+resource origin 'Microsoft.Cdn/profiles/originGroups/origins@2026-07-01' = {
   parent: originGroup
   name: 'function-app'
   properties: {
@@ -79,7 +79,7 @@ resource origin 'Microsoft.Cdn/profiles/originGroups/origins@2025-04-15' = {
   }
 }
 
-resource customDomain 'Microsoft.Cdn/profiles/customDomains@2025-04-15' = if (useCustomDomain) {
+resource customDomain 'Microsoft.Cdn/profiles/customDomains@2026-07-01' = if (useCustomDomain) {
   parent: profile
   name: replace(useCustomDomain ? customDomainName : 'none', '.', '-')
   properties: {
@@ -97,7 +97,7 @@ resource customDomain 'Microsoft.Cdn/profiles/customDomains@2025-04-15' = if (us
 }
 
 // Everything is dynamic, per-user traffic: no cache configuration, so Front Door never caches.
-resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2025-04-15' = {
+resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2026-07-01' = {
   parent: endpoint
   name: 'proxy'
   properties: {
@@ -129,7 +129,7 @@ resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2025-04-15' = {
   ]
 }
 
-resource wafPolicy 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2025-03-01' = {
+resource wafPolicy 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2026-04-01' = {
   name: wafPolicyName
   location: 'global'
   tags: tags
@@ -180,7 +180,7 @@ resource wafPolicy 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@20
   }
 }
 
-resource securityPolicy 'Microsoft.Cdn/profiles/securityPolicies@2025-04-15' = {
+resource securityPolicy 'Microsoft.Cdn/profiles/securityPolicies@2026-07-01' = {
   parent: profile
   name: 'waf'
   properties: {
@@ -216,6 +216,7 @@ resource securityPolicy 'Microsoft.Cdn/profiles/securityPolicies@2025-04-15' = {
 
 // Front Door access and WAF logs. Microsoft.Insights/diagnosticSettings has no non-preview API
 // version in its current form (2016-09-01 is the legacy 'service' shape), hence the preview version.
+#disable-next-line use-recent-api-versions // the only GA version, 2016-09-01, is the legacy shape without workspaceId
 resource frontDoorLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'frontdoor-to-log-analytics'
   scope: profile
@@ -241,4 +242,4 @@ resource frontDoorLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview
 }
 
 output endpointHostName string = endpoint.properties.hostName
-output customDomainValidationToken string = useCustomDomain ? customDomain.properties.?validationProperties.?validationToken ?? '' : ''
+output customDomainValidationToken string = useCustomDomain ? customDomain.?properties.?validationProperties.?validationToken ?? '' : ''

@@ -37,7 +37,9 @@ param applicationInsightsConnectionString string
 @description('Instance memory in MB.')
 param instanceMemoryMB int
 
-@description('Maximum instance count.')
+@minValue(40)
+@maxValue(1000)
+@description('Maximum instance count (Flex Consumption supports 40 to 1000).')
 param maximumInstanceCount int
 
 @description('Always-ready instances for the http function group.')
@@ -55,7 +57,7 @@ param allowedOrigins string[]
 @description('ReplayProxy__* settings read by the proxy.')
 param proxySettings object
 
-resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: planTags
@@ -69,7 +71,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   }
 }
 
-resource site 'Microsoft.Web/sites@2024-11-01' = {
+resource site 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
   tags: tags
@@ -152,7 +154,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
   }
 }
 
-resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
+resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'appsettings'
   properties: union(proxySettings, {
@@ -167,7 +169,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
   })
 }
 
-resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
   parent: site
   name: 'ftp'
   properties: {
@@ -175,7 +177,7 @@ resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   }
 }
 
-resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
   parent: site
   name: 'scm'
   properties: {

@@ -22,6 +22,7 @@ $dnsManaged   = Get-AzdValue 'CUSTOM_DOMAIN_DNS_MANAGED'
 $region       = Get-AzdValue 'AMPLITUDE_REGION'
 $resourceGroup = Get-AzdValue 'AZURE_RESOURCE_GROUP'
 $profileName  = Get-AzdValue 'FRONT_DOOR_PROFILE_NAME'
+$siteHost     = Get-AzdValue 'FUNCTION_APP_DEFAULT_HOSTNAME'
 if ([string]::IsNullOrEmpty($region)) { $region = 'US' }
 
 Write-Host ''
@@ -33,12 +34,13 @@ if (-not [string]::IsNullOrEmpty($customDomain)) {
     if ($dnsManaged -eq 'true') {
         Write-Host 'DNS records were created in your Azure DNS zone:'
     } else {
-        Write-Host 'Create these DNS records at your DNS host:'
+        Write-Host 'Create these DNS records at your DNS host now (the values exist only once provisioning has run):'
     }
     Write-Host "  CNAME  $customDomain  ->  $cnameTarget"
     Write-Host "  TXT    $txtName  =  $txtValue"
     Write-Host ''
-    Write-Host 'Validation and the managed certificate take minutes to hours. Check with:'
+    Write-Host 'Front Door validates the domain within minutes of the TXT record resolving; the managed certificate'
+    Write-Host "follows, usually within an hour. Until then $customDomain does not answer. Check with:"
     Write-Host "  az afd custom-domain list -g $resourceGroup --profile-name $profileName -o table"
     Write-Host '  (domainValidationState must read Approved; the token expires after 7 days)'
 }
@@ -53,5 +55,6 @@ Write-Host "    serverUrl:       '$baseUrl/2/httpapi'"
 Write-Host "    remoteConfig:    { serverUrl: '$baseUrl/config' }"
 Write-Host ''
 Write-Host "Check it after 'azd deploy' finishes:"
-Write-Host "  curl -i $baseUrl/healthz"
+Write-Host "  curl -i $baseUrl/healthz             # 200"
+Write-Host "  curl -i https://$siteHost/healthz    # 403: the app answers only through Front Door"
 Write-Host ''

@@ -22,6 +22,7 @@ dns_managed=$(value CUSTOM_DOMAIN_DNS_MANAGED)
 region=$(value AMPLITUDE_REGION)
 resource_group=$(value AZURE_RESOURCE_GROUP)
 profile=$(value FRONT_DOOR_PROFILE_NAME)
+site_host=$(value FUNCTION_APP_DEFAULT_HOSTNAME)
 
 echo ""
 echo "ReplayFunctions proxy provisioned (Amplitude region: ${region:-US})"
@@ -32,12 +33,13 @@ if [ -n "$custom_domain" ]; then
   if [ "$dns_managed" = "true" ]; then
     echo "DNS records were created in your Azure DNS zone:"
   else
-    echo "Create these DNS records at your DNS host:"
+    echo "Create these DNS records at your DNS host now (the values exist only once provisioning has run):"
   fi
   echo "  CNAME  ${custom_domain}  ->  ${cname_target}"
   echo "  TXT    ${txt_name}  =  ${txt_value}"
   echo ""
-  echo "Validation and the managed certificate take minutes to hours. Check with:"
+  echo "Front Door validates the domain within minutes of the TXT record resolving; the managed certificate"
+  echo "follows, usually within an hour. Until then ${custom_domain} does not answer. Check with:"
   echo "  az afd custom-domain list -g ${resource_group} --profile-name ${profile} -o table"
   echo "  (domainValidationState must read Approved; the token expires after 7 days)"
 fi
@@ -52,5 +54,6 @@ echo "    serverUrl:       '${base_url}/2/httpapi'"
 echo "    remoteConfig:    { serverUrl: '${base_url}/config' }"
 echo ""
 echo "Check it after 'azd deploy' finishes:"
-echo "  curl -i ${base_url}/healthz"
+echo "  curl -i ${base_url}/healthz             # 200"
+echo "  curl -i https://${site_host}/healthz    # 403: the app answers only through Front Door"
 echo ""

@@ -3,7 +3,8 @@ using YamlDotNet.RepresentationModel;
 
 namespace ReplayProxy.Infrastructure.Tests;
 
-public class AzureYamlTests
+[Collection(InfraCollection.Name)]
+public class AzureYamlTests(InfraFixture infra)
 {
     internal static YamlMappingNode Root()
     {
@@ -73,7 +74,7 @@ public class AzureYamlTests
     public void PostprovisionHookRunsScriptsThatPrintDnsRecordsAndSdkUrlsFromRealOutputs()
     {
         var hook = Map(Map(Root(), "hooks"), "postprovision");
-        var outputs = Bicep.Outputs(Repo.Read("infra", "main.bicep")).ToHashSet(StringComparer.Ordinal);
+        var outputs = TemplateTests.Outputs(infra.Template);
         foreach (var (platform, shell) in new[] { ("posix", "sh"), ("windows", "pwsh") })
         {
             var entry = Map(hook, platform);
@@ -91,7 +92,7 @@ public class AzureYamlTests
             Assert.NotEmpty(read);
             Assert.All(read, name => Assert.True(outputs.Contains(name), $"{script} reads {name}, which main.bicep does not output"));
 
-            foreach (var needed in new[] { "PROXY_BASE_URL", "CUSTOM_DOMAIN_CNAME_TARGET", "CUSTOM_DOMAIN_VALIDATION_RECORD_NAME", "CUSTOM_DOMAIN_VALIDATION_RECORD_VALUE" })
+            foreach (var needed in new[] { "PROXY_BASE_URL", "CUSTOM_DOMAIN_CNAME_TARGET", "CUSTOM_DOMAIN_VALIDATION_RECORD_NAME", "CUSTOM_DOMAIN_VALIDATION_RECORD_VALUE", "FUNCTION_APP_DEFAULT_HOSTNAME" })
             {
                 Assert.Contains(needed, read);
             }

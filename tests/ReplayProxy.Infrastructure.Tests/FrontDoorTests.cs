@@ -1,149 +1,201 @@
-using System.Text.RegularExpressions;
+using System.Text;
+using System.Text.Json;
 
 namespace ReplayProxy.Infrastructure.Tests;
 
-public class FrontDoorTests
+[Collection(InfraCollection.Name)]
+public class FrontDoorTests(InfraFixture infra)
 {
-    private static string MainBicep() => Bicep.StripComments(Repo.Read("infra", "main.bicep"));
+    private JsonElement Resource(string type) => infra.Deployed.Single(type);
+
+    private static JsonElement Props(JsonElement resource) => resource.GetProperty("properties");
+
+    private static string Id(JsonElement resource) => resource.GetProperty("id").GetString()!;
+
+    private static IEnumerable<string> Ids(JsonElement array) => array.EnumerateArray().Select(e => e.GetProperty("id").GetString()!);
 
     [Fact]
     public void ProfileIsFrontDoorStandard()
     {
-        var profile = Bicep.Single("Microsoft.Cdn/profiles").Body;
-        Assert.Matches(@"sku:\s*\{\s*name:\s*'Standard_AzureFrontDoor'\s*\}", profile);
-        Assert.Matches(@"location:\s*'global'", profile);
-        Assert.Matches(@"originResponseTimeoutSeconds:\s*originResponseTimeoutSeconds", profile);
+        var profile = Resource("Microsoft.Cdn/profiles");
+        Assert.Equal("Standard_AzureFrontDoor", profile.GetProperty("sku").GetProperty("name").GetString());
+        Assert.Equal("global", profile.GetProperty("location").GetString());
+        Assert.Equal(90, Props(profile).GetProperty("originResponseTimeoutSeconds").GetInt32());
     }
 
     [Fact]
     public void RouteForwardsEverythingOverHttpsWithRedirectAndNoCaching()
     {
-        var route = Bicep.Single("Microsoft.Cdn/profiles/afdEndpoints/routes").Body;
-        Assert.Matches(@"patternsToMatch:\s*\[\s*'/\*'\s*\]", route);
-        Assert.Matches(@"supportedProtocols:\s*\[\s*'Http'\s+'Https'\s*\]", route);
-        Assert.Matches(@"forwardingProtocol:\s*'HttpsOnly'", route);
-        Assert.Matches(@"httpsRedirect:\s*'Enabled'", route);
-        Assert.Matches(@"linkToDefaultDomain:\s*'Enabled'", route);
-        Assert.Matches(@"originGroup:\s*\{\s*id:\s*originGroup\.id\s*\}", route);
-        Assert.Matches(@"customDomains:\s*useCustomDomain", route);
-        // No cache configuration and no rule sets (which could add caching) anywhere.
-        foreach (var (path, text) in Repo.BicepFiles())
-        {
-            var code = Bicep.StripComments(text);
-            Assert.False(code.Contains("cacheConfiguration", StringComparison.Ordinal), $"{path} configures caching");
-            Assert.False(code.Contains("Microsoft.Cdn/profiles/ruleSets", StringComparison.OrdinalIgnoreCase), $"{path} declares a rule set");
-        }
+        var route = Props(Resource("Microsoft.Cdn/profiles/afdEndpoints/routes"));
+        Assert.Equal(["/*"], route.GetProperty("patternsToMatch").EnumerateArray().Select(p => p.GetString()!));
+        Assert.Equal(["Http", "Https"], route.GetProperty("supportedProtocols").EnumerateArray().Select(p => p.GetString()!));
+        Assert.Equal("HttpsOnly", route.GetProperty("forwardingProtocol").GetString());
+        Assert.Equal("Enabled", route.GetProperty("httpsRedirect").GetString());
+        Assert.Equal("Enabled", route.GetProperty("linkToDefaultDomain").GetString());
+        Assert.Equal(Id(Resource("Microsoft.Cdn/profiles/originGroups")), route.GetProperty("originGroup").GetProperty("id").GetString());
+        Assert.Equal([Id(Resource("Microsoft.Cdn/profiles/customDomains"))], Ids(route.GetProperty("customDomains")));
+        // Everything is dynamic, per-user traffic: no cache configuration, and no rule sets (which could add caching).
+        Assert.False(route.TryGetProperty("cacheConfiguration", out _));
+        Assert.False(route.TryGetProperty("ruleSets", out _));
+        Assert.DoesNotContain("cacheConfiguration", infra.TemplateText, StringComparison.Ordinal);
+        Assert.DoesNotContain(infra.AllResources, r => r.Type.StartsWith("Microsoft.Cdn/profiles/ruleSets", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]
     public void OriginIsTheFunctionAppWithMatchingHostHeaderAndCertificateCheck()
     {
-        var origin = Bicep.Single("Microsoft.Cdn/profiles/originGroups/origins").Body;
-        Assert.Matches(@"hostName:\s*originHostName", origin);
-        Assert.Matches(@"originHostHeader:\s*originHostName", origin);
-        Assert.Matches(@"enforceCertificateNameCheck:\s*true", origin);
-        Assert.Matches(@"originHostName:\s*api\.outputs\.defaultHostName", MainBicep());
+        var origin = Props(Resource("Microsoft.Cdn/profiles/originGroups/origins"));
+        var siteHost = $"[reference('{Id(Resource("Microsoft.Web/sites"))}', '2025-03-01').defaultHostName]";
+        Assert.Equal(siteHost, origin.GetProperty("hostName").GetString());
+        Assert.Equal(siteHost, origin.GetProperty("originHostHeader").GetString());
+        Assert.True(origin.GetProperty("enforceCertificateNameCheck").GetBoolean());
     }
 
     [Fact]
     public void SingleOriginGroupHasNoProbesOrProbesHealthzWithHead()
     {
-        var group = Bicep.Single("Microsoft.Cdn/profiles/originGroups").Body;
-        Assert.Single(Bicep.AllResources(), r => r.Type.Equals("Microsoft.Cdn/profiles/originGroups/origins", StringComparison.OrdinalIgnoreCase));
-        var probe = Bicep.ValueOf(group, "healthProbeSettings");
-        if (probe is not null)
+        var group = Props(Resource("Microsoft.Cdn/profiles/originGroups"));
+        Assert.Single(infra.Deployed.OfType("Microsoft.Cdn/profiles/originGroups/origins"));
+        if (group.TryGetProperty("healthProbeSettings", out var probe))
         {
-            Assert.Matches(@"probePath:\s*'/healthz'", probe);
-            Assert.Matches(@"probeRequestType:\s*'HEAD'", probe);
+            Assert.Equal("/healthz", probe.GetProperty("probePath").GetString());
+            Assert.Equal("HEAD", probe.GetProperty("probeRequestType").GetString());
         }
     }
 
     [Fact]
-    public void CustomDomainIsOptionalWithAManagedTls12Certificate()
+    public void CustomDomainHasAManagedTls12CertificateAndValidatesThroughTheAzureDnsZone()
     {
-        var domain = Bicep.Single("Microsoft.Cdn/profiles/customDomains");
-        var frontDoor = Bicep.StripComments(Repo.Read("infra", "app", "frontdoor.bicep"));
-        Assert.Matches(@"resource\s+customDomain\s+'[^']+'\s*=\s*if\s*\(useCustomDomain\)", frontDoor);
-        Assert.Matches(@"var\s+useCustomDomain\s*=\s*!empty\(customDomainName\)", frontDoor);
-        Assert.Matches(@"certificateType:\s*'ManagedCertificate'", domain.Body);
-        Assert.Matches(@"minimumTlsVersion:\s*'TLS12'", domain.Body);
-        Assert.Matches(@"hostName:\s*customDomainName", domain.Body);
-        Assert.Matches(@"(?m)^param\s+customDomainName\s+string\s*=\s*''", MainBicep());
+        var domain = Props(Resource("Microsoft.Cdn/profiles/customDomains"));
+        Assert.Equal("replay.example.com", domain.GetProperty("hostName").GetString());
+        Assert.Equal("ManagedCertificate", domain.GetProperty("tlsSettings").GetProperty("certificateType").GetString());
+        Assert.Equal("TLS12", domain.GetProperty("tlsSettings").GetProperty("minimumTlsVersion").GetString());
+        Assert.Equal(
+            $"/subscriptions/{Snapshot.SubscriptionId}/resourceGroups/rg-dns/providers/Microsoft.Network/dnsZones/example.com",
+            domain.GetProperty("azureDnsZone").GetProperty("id").GetString());
     }
 
     [Fact]
-    public void DnsRecordsGoToTheOptionalAzureDnsZoneInItsOwnResourceGroup()
+    public void DnsRecordsGoToTheAzureDnsZoneInItsOwnResourceGroup()
     {
-        var main = MainBicep();
-        Assert.Matches(@"module\s+dnsRecords\s+'\./app/dns-records\.bicep'\s*=\s*if\s*\(manageDnsRecords\)", main);
-        Assert.Matches(@"var\s+manageDnsRecords\s*=\s*useCustomDomain\s*&&\s*!empty\(dnsZoneName\)", main);
-        Assert.Matches(@"scope:\s*resourceGroup\(dnsZoneResourceGroup\)", main);
-        Assert.Matches(@"cnameTarget:\s*frontDoor\.outputs\.endpointHostName", main);
-        Assert.Matches(@"validationToken:\s*frontDoor\.outputs\.customDomainValidationToken", main);
+        var zone = $"/subscriptions/{Snapshot.SubscriptionId}/resourceGroups/rg-dns/providers/Microsoft.Network/dnsZones/example.com";
+        var cname = Resource("Microsoft.Network/dnsZones/CNAME");
+        Assert.Equal($"{zone}/CNAME/replay", Id(cname));
+        var endpoint = Id(Resource("Microsoft.Cdn/profiles/afdEndpoints"));
+        Assert.Equal($"[reference('{endpoint}', '2026-07-01').hostName]", Props(cname).GetProperty("CNAMERecord").GetProperty("cname").GetString());
 
-        var cname = Bicep.Single("Microsoft.Network/dnsZones/CNAME").Body;
-        Assert.Matches(@"cname:\s*cnameTarget", cname);
-        var txt = Bicep.Single("Microsoft.Network/dnsZones/TXT").Body;
-        Assert.Matches(@"name:\s*'_dnsauth\.\$\{relativeName\}'", txt);
-        Assert.Matches(@"value:\s*\[\s*validationToken\s*\]", txt);
-        Bicep.Single("Microsoft.Network/dnsZones", existing: true);
+        var txt = Resource("Microsoft.Network/dnsZones/TXT");
+        Assert.Equal($"{zone}/TXT/_dnsauth.replay", Id(txt));
+        Assert.Equal("true", infra.Deployed.Output("CUSTOM_DOMAIN_DNS_MANAGED"));
 
-        // Without a zone the records are output for the user to create.
-        Assert.Matches(@"output\s+CUSTOM_DOMAIN_VALIDATION_RECORD_NAME\s+string\s*=\s*useCustomDomain\s*\?\s*'_dnsauth\.\$\{customDomainName\}'", main);
+        // The token only exists once the custom domain does: follow it through the compiled template instead.
+        var dnsModule = ArmTemplate.Module(infra.Template, "dns-records");
+        Assert.EndsWith("'Microsoft.Resources/deployments', 'frontdoor'), '2025-04-01').outputs.customDomainValidationToken.value]", ArmTemplate.ModuleParameter(dnsModule, "validationToken"), StringComparison.Ordinal);
+        var txtTemplate = ArmTemplate.Single(dnsModule.Properties.GetProperty("template"), "Microsoft.Network/dnsZones/TXT");
+        Assert.Equal("[parameters('validationToken')]", Assert.Single(Assert.Single(txtTemplate.Properties.GetProperty("TXTRecords").EnumerateArray()).GetProperty("value").EnumerateArray()).GetString());
+        var frontDoor = ArmTemplate.Module(infra.Template, "frontdoor").Properties.GetProperty("template");
+        Assert.Contains("validationProperties", frontDoor.GetProperty("outputs").GetProperty("customDomainValidationToken").GetProperty("value").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithoutACustomDomainThereIsNoDomainNorDnsRecordAndTheEndpointIsTheBaseUrl()
+    {
+        var plain = infra.Take("no-custom-domain", new Dictionary<string, object?> { ["customDomainName"] = null, ["dnsZoneName"] = null, ["dnsZoneResourceGroupName"] = null });
+        Assert.Empty(plain.OfType("Microsoft.Cdn/profiles/customDomains"));
+        Assert.Empty(plain.OfType("Microsoft.Network/dnsZones/CNAME"));
+        Assert.Empty(plain.OfType("Microsoft.Network/dnsZones/TXT"));
+        var route = Props(plain.Single("Microsoft.Cdn/profiles/afdEndpoints/routes"));
+        Assert.Empty(route.GetProperty("customDomains").EnumerateArray());
+        var policy = Props(plain.Single("Microsoft.Cdn/profiles/securityPolicies"));
+        Assert.Equal([Id(plain.Single("Microsoft.Cdn/profiles/afdEndpoints"))], Ids(Assert.Single(policy.GetProperty("parameters").GetProperty("associations").EnumerateArray()).GetProperty("domains")));
+
+        Assert.Equal(string.Empty, plain.Output("CUSTOM_DOMAIN_NAME"));
+        Assert.Equal(string.Empty, plain.Output("CUSTOM_DOMAIN_VALIDATION_RECORD_NAME"));
+        Assert.Equal(string.Empty, plain.Output("CUSTOM_DOMAIN_VALIDATION_RECORD_VALUE"));
+        Assert.Equal(string.Empty, plain.Output("CUSTOM_DOMAIN_CNAME_TARGET"));
+        Assert.Equal("false", plain.Output("CUSTOM_DOMAIN_DNS_MANAGED"));
+        Assert.Equal($"[format('https://{{0}}', {plain.Output("FRONT_DOOR_ENDPOINT_HOSTNAME")[1..^1]})]", plain.Output("PROXY_BASE_URL"));
+    }
+
+    [Fact]
+    public void WithoutAnAzureDnsZoneTheRecordsAreOutputForTheUserToCreate()
+    {
+        var external = infra.Take("external-dns", new Dictionary<string, object?> { ["dnsZoneName"] = null, ["dnsZoneResourceGroupName"] = null });
+        Assert.Empty(external.OfType("Microsoft.Network/dnsZones/CNAME"));
+        Assert.Empty(external.OfType("Microsoft.Network/dnsZones/TXT"));
+        Assert.False(Props(external.Single("Microsoft.Cdn/profiles/customDomains")).TryGetProperty("azureDnsZone", out var zone) && zone.ValueKind != JsonValueKind.Null);
+        Assert.Equal("_dnsauth.replay.example.com", external.Output("CUSTOM_DOMAIN_VALIDATION_RECORD_NAME"));
+        Assert.Equal(external.Output("FRONT_DOOR_ENDPOINT_HOSTNAME"), external.Output("CUSTOM_DOMAIN_CNAME_TARGET"));
+        Assert.Equal("false", external.Output("CUSTOM_DOMAIN_DNS_MANAGED"));
+        Assert.Equal("https://replay.example.com", external.Output("PROXY_BASE_URL"));
     }
 
     [Fact]
     public void WafIsStandardInPreventionModeWithAPerIpRateLimit()
     {
-        var waf = Bicep.Single("Microsoft.Network/FrontDoorWebApplicationFirewallPolicies").Body;
-        Assert.Matches(@"sku:\s*\{\s*name:\s*'Standard_AzureFrontDoor'\s*\}", waf);
-        Assert.Matches(@"enabledState:\s*'Enabled'\s+mode:\s*'Prevention'", waf);
-        Assert.Matches(@"ruleType:\s*'RateLimitRule'", waf);
-        Assert.Matches(@"rateLimitDurationInMinutes:\s*1\s", waf);
-        Assert.Matches(@"rateLimitThreshold:\s*wafRateLimitPerMinute", waf);
-        Assert.Matches(@"groupBy:\s*\[\s*\{\s*variableName:\s*'SocketAddr'\s*\}\s*\]", waf);
-        Assert.Matches(@"action:\s*'Block'", waf);
+        var waf = Resource("Microsoft.Network/FrontDoorWebApplicationFirewallPolicies");
+        Assert.Equal("Standard_AzureFrontDoor", waf.GetProperty("sku").GetProperty("name").GetString());
+        var settings = Props(waf).GetProperty("policySettings");
+        Assert.Equal("Enabled", settings.GetProperty("enabledState").GetString());
+        Assert.Equal("Prevention", settings.GetProperty("mode").GetString());
+        // Both SDKs retry 429; the analytics SDK reads the outcome from the body's code field.
+        Assert.Equal(429, settings.GetProperty("customBlockResponseStatusCode").GetInt32());
+        using var body = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(settings.GetProperty("customBlockResponseBody").GetString()!)));
+        Assert.Equal(429, body.RootElement.GetProperty("code").GetInt32());
+
+        var rule = Assert.Single(Props(waf).GetProperty("customRules").GetProperty("rules").EnumerateArray());
+        Assert.Equal("RateLimitRule", rule.GetProperty("ruleType").GetString());
+        Assert.Equal("Enabled", rule.GetProperty("enabledState").GetString());
+        Assert.Equal(1, rule.GetProperty("rateLimitDurationInMinutes").GetInt32());
+        Assert.Equal(600, rule.GetProperty("rateLimitThreshold").GetInt32());
+        Assert.Equal("SocketAddr", Assert.Single(rule.GetProperty("groupBy").EnumerateArray()).GetProperty("variableName").GetString());
+        Assert.Equal("Block", rule.GetProperty("action").GetString());
+        // Matches every request: no address is outside 0.0.0.0/0 and ::/0.
+        var match = Assert.Single(rule.GetProperty("matchConditions").EnumerateArray());
+        Assert.Equal("IPMatch", match.GetProperty("operator").GetString());
+        Assert.False(match.GetProperty("negateCondition").GetBoolean());
+        Assert.Equal(["0.0.0.0/0", "::/0"], match.GetProperty("matchValue").EnumerateArray().Select(v => v.GetString()!));
         // Standard cannot run managed rule sets.
-        Assert.Matches(@"managedRuleSets:\s*\[\s*\]", waf);
-        Assert.Matches(@"wafRateLimitPerMinute:\s*wafRateLimitPerMinute", MainBicep());
+        Assert.Empty(Props(waf).GetProperty("managedRules").GetProperty("managedRuleSets").EnumerateArray());
     }
 
-    [Fact]
-    public void WafPolicyNameIsLettersAndDigitsOnly()
+    [Theory]
+    [InlineData("ci")]
+    [InlineData("Replay-Prod_2")]
+    public void WafPolicyNameIsLettersAndDigitsOnly(string environmentName)
     {
-        var waf = Bicep.Single("Microsoft.Network/FrontDoorWebApplicationFirewallPolicies").Body;
-        Assert.Matches(@"(?m)^\s*name:\s*wafPolicyName\s*$", waf);
-        var main = MainBicep();
-        var name = Regex.Match(main, @"var\s+wafPolicyName\s*=\s*'([^']*)'");
-        Assert.True(name.Success, "main.bicep should define wafPolicyName as a string");
-        var template = name.Groups[1].Value;
-        var interpolations = Regex.Matches(template, @"\$\{(\w+)\}").Select(m => m.Groups[1].Value).ToList();
-        Assert.All(interpolations, v => Assert.Equal("resourceToken", v));
-        Assert.Matches(@"^[A-Za-z][A-Za-z0-9]*$", Regex.Replace(template, @"\$\{\w+\}", string.Empty));
-        // resourceToken is uniqueString output: lowercase letters and digits.
-        Assert.Matches(@"var\s+resourceToken\s*=\s*toLower\(uniqueString\(", main);
-        Assert.Matches(@"wafPolicyName:\s*wafPolicyName", main);
+        var snapshot = environmentName == "ci"
+            ? infra.Deployed
+            : infra.Take("waf-name", new Dictionary<string, object?> { ["environmentName"] = environmentName });
+        var name = snapshot.Single("Microsoft.Network/FrontDoorWebApplicationFirewallPolicies").GetProperty("name").GetString()!;
+        Assert.Matches("^[A-Za-z][A-Za-z0-9]*$", name);
     }
 
     [Fact]
     public void SecurityPolicyAttachesTheWafToTheEndpointAndCustomDomain()
     {
-        var policy = Bicep.Single("Microsoft.Cdn/profiles/securityPolicies").Body;
-        Assert.Matches(@"type:\s*'WebApplicationFirewall'", policy);
-        Assert.Matches(@"wafPolicy:\s*\{\s*id:\s*wafPolicy\.id\s*\}", policy);
-        Assert.Matches(@"id:\s*endpoint\.id", policy);
-        Assert.Matches(@"id:\s*customDomain\.id", policy);
-        Assert.Matches(@"patternsToMatch:\s*\[\s*'/\*'\s*\]", policy);
+        var parameters = Props(Resource("Microsoft.Cdn/profiles/securityPolicies")).GetProperty("parameters");
+        Assert.Equal("WebApplicationFirewall", parameters.GetProperty("type").GetString());
+        Assert.Equal(Id(Resource("Microsoft.Network/FrontDoorWebApplicationFirewallPolicies")), parameters.GetProperty("wafPolicy").GetProperty("id").GetString());
+        var association = Assert.Single(parameters.GetProperty("associations").EnumerateArray());
+        Assert.Equal(
+            [Id(Resource("Microsoft.Cdn/profiles/afdEndpoints")), Id(Resource("Microsoft.Cdn/profiles/customDomains"))],
+            Ids(association.GetProperty("domains")));
+        Assert.Equal(["/*"], association.GetProperty("patternsToMatch").EnumerateArray().Select(p => p.GetString()!));
     }
 
     [Fact]
     public void FrontDoorAccessAndWafLogsGoToLogAnalytics()
     {
-        var logs = Bicep.Single("Microsoft.Insights/diagnosticSettings");
-        Assert.Matches(@"scope:\s*profile\s*$", logs.Body.Split('\n').First(l => l.Contains("scope:", StringComparison.Ordinal)));
-        Assert.Matches(@"workspaceId:\s*logAnalyticsWorkspaceId", logs.Body);
-        Assert.Matches(@"category:\s*'FrontDoorAccessLog'\s+enabled:\s*true", logs.Body);
-        Assert.Matches(@"category:\s*'FrontDoorWebApplicationFirewallLog'\s+enabled:\s*true", logs.Body);
-        Assert.Matches(@"logAnalyticsWorkspaceId:\s*monitoring\.outputs\.logAnalyticsWorkspaceId", MainBicep());
+        var logs = Resource("Microsoft.Insights/diagnosticSettings");
+        // An extension resource on the profile.
+        Assert.StartsWith(Id(Resource("Microsoft.Cdn/profiles")) + "/providers/Microsoft.Insights/diagnosticSettings/", Id(logs), StringComparison.Ordinal);
+        Assert.Equal(Id(Resource("Microsoft.OperationalInsights/workspaces")), Props(logs).GetProperty("workspaceId").GetString());
+        var categories = Props(logs).GetProperty("logs").EnumerateArray()
+            .Where(l => l.GetProperty("enabled").GetBoolean())
+            .Select(l => l.GetProperty("category").GetString()!)
+            .ToList();
+        Assert.Contains("FrontDoorAccessLog", categories);
+        Assert.Contains("FrontDoorWebApplicationFirewallLog", categories);
     }
 }

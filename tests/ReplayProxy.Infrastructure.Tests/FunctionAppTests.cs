@@ -1,63 +1,76 @@
-using System.Text.RegularExpressions;
+using System.Text.Json;
 
 namespace ReplayProxy.Infrastructure.Tests;
 
-public class FunctionAppTests
+[Collection(InfraCollection.Name)]
+public class FunctionAppTests(InfraFixture infra)
 {
-    private static BicepResource Site() => Bicep.Single("Microsoft.Web/sites");
+    private JsonElement Site => infra.Deployed.Single("Microsoft.Web/sites");
 
-    private static string AppSettings()
+    private JsonElement SiteConfig => Site.GetProperty("properties").GetProperty("siteConfig");
+
+    private JsonElement FunctionAppConfig => Site.GetProperty("properties").GetProperty("functionAppConfig");
+
+    private JsonElement AppSettings =>
+        Assert.Single(infra.Deployed.OfType("Microsoft.Web/sites/config"), c => c.GetProperty("name").GetString()!.EndsWith("/appsettings", StringComparison.Ordinal))
+            .GetProperty("properties");
+
+    private string Setting(string name)
     {
-        var settings = Bicep.AllResources().Where(r => r.Type.Equals("Microsoft.Web/sites/config", StringComparison.OrdinalIgnoreCase)).ToList();
-        var appSettings = Assert.Single(settings, r => Bicep.Has(r.Body, @"^\s*name:\s*'appsettings'"));
-        return appSettings.Body;
+        Assert.True(AppSettings.TryGetProperty(name, out var value), $"app setting {name} is missing");
+        return value.GetString()!;
     }
 
-    private static string MainBicep() => Bicep.StripComments(Repo.Read("infra", "main.bicep"));
+    private string IdentityId => infra.Deployed.Single("Microsoft.ManagedIdentity/userAssignedIdentities").GetProperty("id").GetString()!;
 
     [Fact]
     public void PlanIsFlexConsumptionOnLinux()
     {
-        var plan = Bicep.Single("Microsoft.Web/serverfarms").Body;
-        Assert.Matches(@"sku:\s*\{\s*name:\s*'FC1'\s+tier:\s*'FlexConsumption'\s*\}", plan);
-        Assert.Matches(@"reserved:\s*true", plan);
-        Assert.Matches(@"serverFarmId:\s*plan\.id", Site().Body);
+        var plan = infra.Deployed.Single("Microsoft.Web/serverfarms");
+        Assert.Equal("FC1", plan.GetProperty("sku").GetProperty("name").GetString());
+        Assert.Equal("FlexConsumption", plan.GetProperty("sku").GetProperty("tier").GetString());
+        Assert.True(plan.GetProperty("properties").GetProperty("reserved").GetBoolean());
+        Assert.Equal(plan.GetProperty("id").GetString(), Site.GetProperty("properties").GetProperty("serverFarmId").GetString());
     }
 
     [Fact]
     public void SiteIsALinuxFunctionAppOnDotnetIsolated10()
     {
-        var site = Site().Body;
-        Assert.Matches(@"kind:\s*'functionapp,linux'", site);
+        Assert.Equal("functionapp,linux", Site.GetProperty("kind").GetString());
+        var runtime = FunctionAppConfig.GetProperty("runtime");
+        Assert.Equal("dotnet-isolated", runtime.GetProperty("name").GetString());
         // Flex wants the version as '10.0', not '10'.
-        Assert.Matches(@"runtime:\s*\{\s*name:\s*'dotnet-isolated'\s+version:\s*'10\.0'\s*\}", site);
+        Assert.Equal("10.0", runtime.GetProperty("version").GetString());
     }
 
     [Fact]
     public void DeploymentPackageComesFromABlobContainerThroughTheUserAssignedIdentity()
     {
-        var site = Site().Body;
-        Assert.Matches(@"type:\s*'blobContainer'", site);
-        Assert.Matches(@"value:\s*'\$\{storageBlobEndpoint\}\$\{deploymentContainerName\}'", site);
-        Assert.Matches(@"authentication:\s*\{\s*type:\s*'UserAssignedIdentity'\s+userAssignedIdentityResourceId:\s*identityId\s*\}", site);
-        Assert.Matches(@"identity:\s*\{\s*type:\s*'UserAssigned'", site);
-        Assert.Matches(@"'Microsoft\.Storage/storageAccounts/blobServices/containers@[^']+'", Repo.Read("infra", "app", "storage.bicep"));
+        var storage = FunctionAppConfig.GetProperty("deployment").GetProperty("storage");
+        Assert.Equal("blobContainer", storage.GetProperty("type").GetString());
+        var container = infra.Deployed.Single("Microsoft.Storage/storageAccounts/blobServices/containers").GetProperty("name").GetString()!.Split('/')[^1];
+        var account = infra.Deployed.Single("Microsoft.Storage/storageAccounts").GetProperty("id").GetString()!;
+        // The account's blob endpoint (known once it exists) followed by the container name.
+        Assert.Equal($"[format('{{0}}{{1}}', reference('{account}', '2026-09-01').primaryEndpoints.blob, '{container}')]", storage.GetProperty("value").GetString());
+        var auth = storage.GetProperty("authentication");
+        Assert.Equal("UserAssignedIdentity", auth.GetProperty("type").GetString());
+        Assert.Equal(IdentityId, auth.GetProperty("userAssignedIdentityResourceId").GetString());
+
+        var identity = Site.GetProperty("identity");
+        Assert.Equal("UserAssigned", identity.GetProperty("type").GetString());
+        Assert.Equal(IdentityId, Assert.Single(identity.GetProperty("userAssignedIdentities").EnumerateObject()).Name);
     }
 
     [Fact]
     public void ScaleAndConcurrencyComeFromParametersWithAnAlwaysReadyHttpGroup()
     {
-        var site = Site().Body;
-        Assert.Matches(@"instanceMemoryMB:\s*instanceMemoryMB", site);
-        Assert.Matches(@"maximumInstanceCount:\s*maximumInstanceCount", site);
-        Assert.Matches(@"alwaysReady:\s*\[\s*\{\s*name:\s*'http'\s+instanceCount:\s*alwaysReadyInstanceCount\s*\}\s*\]", site);
-        Assert.Matches(@"triggers:\s*\{\s*http:\s*\{\s*perInstanceConcurrency:\s*httpPerInstanceConcurrency\s*\}\s*\}", site);
-
-        var main = MainBicep();
-        foreach (var p in new[] { "instanceMemoryMB", "maximumInstanceCount", "alwaysReadyInstanceCount", "httpPerInstanceConcurrency" })
-        {
-            Assert.Matches($@"(?m)^\s*{p}:\s*{p}\s*$", main);
-        }
+        var scale = FunctionAppConfig.GetProperty("scaleAndConcurrency");
+        Assert.Equal(4096, scale.GetProperty("instanceMemoryMB").GetInt32());
+        Assert.Equal(250, scale.GetProperty("maximumInstanceCount").GetInt32());
+        var alwaysReady = Assert.Single(scale.GetProperty("alwaysReady").EnumerateArray());
+        Assert.Equal("http", alwaysReady.GetProperty("name").GetString());
+        Assert.Equal(2, alwaysReady.GetProperty("instanceCount").GetInt32());
+        Assert.Equal(80, scale.GetProperty("triggers").GetProperty("http").GetProperty("perInstanceConcurrency").GetInt32());
     }
 
     [Fact]
@@ -69,101 +82,99 @@ public class FunctionAppTests
             "WEBSITE_CONTENTSHARE", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "WEBSITE_NODE_DEFAULT_VERSION",
             "linuxFxVersion", "alwaysOn", "use32BitWorkerProcess", "netFrameworkVersion",
         ];
-        foreach (var (path, text) in Repo.BicepFiles())
+        foreach (var name in forbidden)
         {
-            var code = Bicep.StripComments(text);
-            foreach (var name in forbidden)
-            {
-                Assert.False(code.Contains(name, StringComparison.OrdinalIgnoreCase), $"{path} sets {name}, which Flex Consumption rejects");
-            }
+            Assert.False(infra.TemplateText.Contains(name, StringComparison.OrdinalIgnoreCase), $"the template sets {name}, which Flex Consumption rejects");
         }
     }
 
     [Fact]
     public void HostStorageIsIdentityBased()
     {
-        var settings = AppSettings();
-        Assert.Matches(@"AzureWebJobsStorage__credential:\s*'managedidentity'", settings);
-        Assert.Matches(@"AzureWebJobsStorage__clientId:\s*identityClientId", settings);
-        Assert.Matches(@"AzureWebJobsStorage__blobServiceUri:\s*storageBlobEndpoint", settings);
+        Assert.Equal("managedidentity", Setting("AzureWebJobsStorage__credential"));
+        Assert.Equal($"[reference('{IdentityId}', '2024-11-30').clientId]", Setting("AzureWebJobsStorage__clientId"));
+        var account = infra.Deployed.Single("Microsoft.Storage/storageAccounts").GetProperty("id").GetString()!;
+        Assert.Equal($"[reference('{account}', '2026-09-01').primaryEndpoints.blob]", Setting("AzureWebJobsStorage__blobServiceUri"));
         // No plain AzureWebJobsStorage connection string.
-        Assert.DoesNotMatch(@"AzureWebJobsStorage\s*:", settings);
+        Assert.False(AppSettings.TryGetProperty("AzureWebJobsStorage", out _));
     }
 
     [Fact]
     public void ApplicationInsightsUsesEntraAuthentication()
     {
-        var settings = AppSettings();
-        Assert.Matches(@"APPLICATIONINSIGHTS_CONNECTION_STRING:\s*applicationInsightsConnectionString", settings);
-        Assert.Matches(@"APPLICATIONINSIGHTS_AUTHENTICATION_STRING:\s*'ClientId=\$\{identityClientId\};Authorization=AAD'", settings);
+        var component = infra.Deployed.Single("Microsoft.Insights/components").GetProperty("id").GetString()!;
+        Assert.Equal($"[reference('{component}', '2020-02-02').ConnectionString]", Setting("APPLICATIONINSIGHTS_CONNECTION_STRING"));
+        Assert.Equal($"[format('ClientId={{0}};Authorization=AAD', reference('{IdentityId}', '2024-11-30').clientId)]", Setting("APPLICATIONINSIGHTS_AUTHENTICATION_STRING"));
+        Assert.Equal($"[reference('{IdentityId}', '2024-11-30').clientId]", Setting("AZURE_CLIENT_ID"));
     }
 
     [Fact]
     public void ProxySettingsAreWiredFromParametersAndTheFrontDoorProfile()
     {
-        Assert.Matches(@"properties:\s*union\(proxySettings,", AppSettings());
-        var main = MainBicep();
-        Assert.Matches(@"ReplayProxy__Region:\s*amplitudeRegion", main);
-        Assert.Matches(@"ReplayProxy__FrontDoorId:\s*frontDoorProfile\.outputs\.frontDoorId", main);
-        Assert.Matches(@"ReplayProxy__AllowedOrigins:\s*join\(originList,\s*','\)", main);
-        Assert.Matches(@"ReplayProxy__AllowedApiKeys:\s*allowedApiKeys", main);
-        Assert.Matches(@"ReplayProxy__UpstreamTimeoutSeconds:\s*string\(upstreamTimeoutSeconds\)", main);
-        Assert.Matches(@"ReplayProxy__MaxRequestBodyBytes:\s*string\(maxRequestBodyBytes\)", main);
-        Assert.Matches(@"output\s+frontDoorId\s+string\s*=\s*profile\.properties\.frontDoorId", Bicep.StripComments(Repo.Read("infra", "app", "frontdoor-profile.bicep")));
+        // 'eu' in: the proxy reads the region case-insensitively, the template passes it on upper-cased.
+        Assert.Equal("EU", Setting("ReplayProxy__Region"));
+        Assert.Equal(FrontDoorIdReference(), Setting("ReplayProxy__FrontDoorId"));
+        Assert.Equal("https://www.example.com,https://app.example.com", Setting("ReplayProxy__AllowedOrigins"));
+        Assert.Equal("key1,key2", Setting("ReplayProxy__AllowedApiKeys"));
+        Assert.Equal("45", Setting("ReplayProxy__UpstreamTimeoutSeconds"));
+        Assert.Equal("10485760", Setting("ReplayProxy__MaxRequestBodyBytes"));
     }
 
     [Fact]
     public void SiteIsHardened()
     {
-        var site = Site().Body;
-        Assert.Matches(@"httpsOnly:\s*true", site);
-        Assert.Matches(@"(?m)^\s*minTlsVersion:\s*'1\.2'", site);
-        Assert.Matches(@"scmMinTlsVersion:\s*'1\.2'", site);
-        Assert.Matches(@"ftpsState:\s*'Disabled'", site);
-        Assert.Matches(@"http20Enabled:\s*true", site);
-        Assert.Matches(@"remoteDebuggingEnabled:\s*false", site);
+        var properties = Site.GetProperty("properties");
+        Assert.True(properties.GetProperty("httpsOnly").GetBoolean());
+        Assert.False(properties.GetProperty("clientAffinityEnabled").GetBoolean());
+        Assert.Equal("1.2", SiteConfig.GetProperty("minTlsVersion").GetString());
+        Assert.Equal("1.2", SiteConfig.GetProperty("scmMinTlsVersion").GetString());
+        Assert.Equal("Disabled", SiteConfig.GetProperty("ftpsState").GetString());
+        Assert.True(SiteConfig.GetProperty("http20Enabled").GetBoolean());
+        Assert.False(SiteConfig.GetProperty("remoteDebuggingEnabled").GetBoolean());
 
-        var policies = Bicep.AllResources()
-            .Where(r => r.Type.Equals("Microsoft.Web/sites/basicPublishingCredentialsPolicies", StringComparison.OrdinalIgnoreCase))
-            .ToList();
+        var policies = infra.Deployed.OfType("Microsoft.Web/sites/basicPublishingCredentialsPolicies");
+        Assert.Equal(2, policies.Count);
         foreach (var name in new[] { "ftp", "scm" })
         {
-            var policy = Assert.Single(policies, p => Bicep.Has(p.Body, $@"^\s*name:\s*'{name}'"));
-            Assert.Matches(@"allow:\s*false", policy.Body);
+            var policy = Assert.Single(policies, p => p.GetProperty("name").GetString()!.EndsWith("/" + name, StringComparison.Ordinal));
+            Assert.False(policy.GetProperty("properties").GetProperty("allow").GetBoolean());
         }
     }
 
     [Fact]
     public void OnlyThisFrontDoorProfileReachesTheApp()
     {
-        var site = Site().Body;
-        Assert.Matches(@"ipSecurityRestrictionsDefaultAction:\s*'Deny'", site);
-        var rule = Bicep.ValueOf(site, "ipSecurityRestrictions");
-        Assert.True(rule is not null, "ipSecurityRestrictions missing");
+        Assert.Equal("Deny", SiteConfig.GetProperty("ipSecurityRestrictionsDefaultAction").GetString());
         // Exactly one rule: the Front Door one.
-        Assert.Single(Regex.Matches(rule, @"(?m)^\s*action:"));
-        Assert.Matches(@"action:\s*'Allow'", rule);
-        Assert.Matches(@"tag:\s*'ServiceTag'", rule);
-        Assert.Matches(@"ipAddress:\s*'AzureFrontDoor\.Backend'", rule);
-        Assert.Matches(@"headers:\s*\{\s*'x-azure-fdid':\s*\[\s*frontDoorId\s*\]\s*\}", rule);
-        Assert.Matches(@"frontDoorId:\s*frontDoorProfile\.outputs\.frontDoorId", MainBicep());
+        var rule = Assert.Single(SiteConfig.GetProperty("ipSecurityRestrictions").EnumerateArray());
+        Assert.Equal("Allow", rule.GetProperty("action").GetString());
+        Assert.Equal("ServiceTag", rule.GetProperty("tag").GetString());
+        Assert.Equal("AzureFrontDoor.Backend", rule.GetProperty("ipAddress").GetString());
+        var header = Assert.Single(rule.GetProperty("headers").EnumerateObject());
+        Assert.Equal("x-azure-fdid", header.Name);
+        Assert.Equal(FrontDoorIdReference(), Assert.Single(header.Value.EnumerateArray()).GetString());
     }
 
     [Fact]
     public void ScmStaysReachableForAzdDeploy()
     {
-        var site = Site().Body;
-        Assert.Matches(@"scmIpSecurityRestrictionsUseMain:\s*false", site);
-        Assert.Matches(@"scmIpSecurityRestrictionsDefaultAction:\s*'Allow'", site);
-        Assert.DoesNotMatch(@"scmIpSecurityRestrictions:", site);
+        Assert.False(SiteConfig.GetProperty("scmIpSecurityRestrictionsUseMain").GetBoolean());
+        Assert.Equal("Allow", SiteConfig.GetProperty("scmIpSecurityRestrictionsDefaultAction").GetString());
+        Assert.False(SiteConfig.TryGetProperty("scmIpSecurityRestrictions", out _));
     }
 
     [Fact]
     public void PlatformCorsListsTheExactOriginsWithCredentials()
     {
-        var site = Site().Body;
-        Assert.Matches(@"cors:\s*\{\s*allowedOrigins:\s*allowedOrigins\s+supportCredentials:\s*true\s*\}", site);
-        Assert.Matches(@"allowedOrigins:\s*originList", MainBicep());
-        Assert.DoesNotMatch(@"'\*'", site);
+        var cors = SiteConfig.GetProperty("cors");
+        Assert.Equal(["https://www.example.com", "https://app.example.com"], cors.GetProperty("allowedOrigins").EnumerateArray().Select(o => o.GetString()!));
+        Assert.True(cors.GetProperty("supportCredentials").GetBoolean());
+    }
+
+    /// <summary>The Front Door profile's frontDoorId, read from the deployed profile.</summary>
+    private string FrontDoorIdReference()
+    {
+        var profile = infra.Deployed.Single("Microsoft.Cdn/profiles").GetProperty("id").GetString()!;
+        return $"[reference('{profile}', '2026-07-01').frontDoorId]";
     }
 }

@@ -4,15 +4,15 @@ using System.Text.RegularExpressions;
 
 namespace ReplayProxy.Infrastructure.Tests;
 
-public class ParametersTests
+[Collection(InfraCollection.Name)]
+public class ParametersTests(InfraFixture infra)
 {
-    private static IReadOnlyList<BicepParam> MainParams() => Bicep.Params(Repo.Read("infra", "main.bicep"));
+    private JsonElement Param(string name) => ArmTemplate.Parameter(infra.Template, name);
 
-    private static BicepParam MainParam(string name)
+    private int Int(string param, string property)
     {
-        var param = MainParams().SingleOrDefault(p => p.Name == name);
-        Assert.True(param is not null, $"main.bicep has no param {name}");
-        return param;
+        Assert.True(Param(param).TryGetProperty(property, out var value), $"param {param} has no {property}");
+        return value.GetInt32();
     }
 
     private static Dictionary<string, string> ParameterFile()
@@ -22,18 +22,13 @@ public class ParametersTests
             .ToDictionary(p => p.Name, p => p.Value.GetProperty("value").GetString() ?? string.Empty, StringComparer.Ordinal);
     }
 
-    private static int IntDecorator(BicepParam param, string decorator)
-    {
-        var m = Regex.Match(param.Decorators, $@"@{decorator}\((\d+)\)");
-        Assert.True(m.Success, $"param {param.Name} lacks @{decorator}(...)");
-        return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-    }
+    private IEnumerable<JsonProperty> MainParams() => infra.Template.GetProperty("parameters").EnumerateObject();
 
     [Fact]
     public void EveryMainParamIsDefaultedOrSuppliedByTheParameterFile()
     {
         var supplied = ParameterFile();
-        var missing = MainParams().Where(p => p.Default is null && !supplied.ContainsKey(p.Name)).Select(p => p.Name).ToList();
+        var missing = MainParams().Where(p => !p.Value.TryGetProperty("defaultValue", out _) && !supplied.ContainsKey(p.Name)).Select(p => p.Name).ToList();
         Assert.True(missing.Count == 0, "params with neither a default nor a main.parameters.json value: " + string.Join(", ", missing));
     }
 
@@ -46,6 +41,9 @@ public class ParametersTests
         Assert.All(file, kv => Assert.Matches(@"^\$\{[A-Z][A-Z0-9_]*(=[^}]*)?\}$", kv.Value));
         Assert.Equal("${AZURE_ENV_NAME}", file["environmentName"]);
         Assert.Equal("${AZURE_LOCATION}", file["location"]);
+        Assert.Equal("${DNS_ZONE_NAME}", file["dnsZoneName"]);
+        Assert.Equal("${DNS_ZONE_RESOURCE_GROUP}", file["dnsZoneResourceGroupName"]);
+        Assert.Equal("${AMPLITUDE_REGION=US}", file["amplitudeRegion"]);
         // Required and without a default, so azd prompts for it (or reads ALLOWED_ORIGINS).
         Assert.Equal("${ALLOWED_ORIGINS}", file["allowedOrigins"]);
     }
@@ -53,58 +51,67 @@ public class ParametersTests
     [Fact]
     public void AllowedOriginsIsRequiredAndNeverAWildcard()
     {
-        var origins = MainParam("allowedOrigins");
-        Assert.Null(origins.Default);
+        Assert.False(Param("allowedOrigins").TryGetProperty("defaultValue", out _));
+        Assert.Equal(1, Int("allowedOrigins", "minLength"));
         Assert.DoesNotContain("*", ParameterFile()["allowedOrigins"], StringComparison.Ordinal);
     }
 
     [Fact]
-    public void AmplitudeRegionIsUsOrEu()
+    public void AmplitudeRegionDefaultsToUsAndIsNotCaseSensitiveLikeTheProxy()
     {
-        var region = MainParam("amplitudeRegion");
-        Assert.Equal("'US'", region.Default);
-        Assert.Matches(@"@allowed\(\[\s*'US'\s+'EU'\s*\]\)", region.Decorators);
+        Assert.Equal("US", Param("amplitudeRegion").GetProperty("defaultValue").GetString());
+        // A case-sensitive allow-list would refuse 'eu', which the proxy accepts; the template upper-cases instead.
+        Assert.False(Param("amplitudeRegion").TryGetProperty("allowedValues", out _));
+        Assert.Equal("EU", infra.Deployed.Output("AMPLITUDE_REGION"));
     }
 
     [Fact]
-    public void ScaleParametersHaveTheirDefaults()
+    public void ScaleParametersHaveTheirDefaultsAndFlexBounds()
     {
-        var memory = MainParam("instanceMemoryMB");
-        Assert.Equal("2048", memory.Default);
-        Assert.Matches(@"@allowed\(\[\s*512\s+2048\s+4096\s*\]\)", memory.Decorators);
+        Assert.Equal(2048, Int("instanceMemoryMB", "defaultValue"));
+        Assert.Equal([512, 2048, 4096], Param("instanceMemoryMB").GetProperty("allowedValues").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal(1, Int("alwaysReadyInstanceCount", "defaultValue"));
 
-        var alwaysReady = MainParam("alwaysReadyInstanceCount");
-        Assert.Equal("1", alwaysReady.Default);
+        // Flex Consumption supports a maximum instance count of 40 to 1000.
+        Assert.Equal(100, Int("maximumInstanceCount", "defaultValue"));
+        Assert.Equal(40, Int("maximumInstanceCount", "minValue"));
+        Assert.Equal(1000, Int("maximumInstanceCount", "maxValue"));
+        var module = ArmTemplate.Module(infra.Template, "api").Properties.GetProperty("template");
+        Assert.Equal(40, ArmTemplate.Parameter(module, "maximumInstanceCount").GetProperty("minValue").GetInt32());
 
-        Assert.Equal("int", MainParam("maximumInstanceCount").Type);
-        var concurrency = MainParam("httpPerInstanceConcurrency");
-        Assert.Equal("int", concurrency.Type);
         // I/O-bound proxying: above the 2048 MB platform default of 16.
-        Assert.True(int.Parse(concurrency.Default!, CultureInfo.InvariantCulture) > 16, "httpPerInstanceConcurrency should exceed the platform default of 16");
+        Assert.True(Int("httpPerInstanceConcurrency", "defaultValue") > 16, "httpPerInstanceConcurrency should exceed the platform default of 16");
+    }
+
+    [Fact]
+    public void UpstreamTimeoutAcceptsWhatTheProxyAccepts()
+    {
+        Assert.Equal(30, Int("upstreamTimeoutSeconds", "defaultValue"));
+        Assert.Equal(1, Int("upstreamTimeoutSeconds", "minValue"));
+        var validator = Repo.Read("src", "ReplayProxy", "ReplayProxyOptionsValidator.cs");
+        var proxyMax = Regex.Match(validator, @"MaxUpstreamTimeoutSeconds\s*=\s*(\d+)");
+        Assert.True(proxyMax.Success, "ReplayProxyOptionsValidator.MaxUpstreamTimeoutSeconds not found");
+        Assert.Equal(int.Parse(proxyMax.Groups[1].Value, CultureInfo.InvariantCulture), Int("upstreamTimeoutSeconds", "maxValue"));
     }
 
     [Fact]
     public void OriginTimeoutSitsBetweenTheProxyUpstreamTimeoutAndThe230SecondCap()
     {
-        var upstream = MainParam("upstreamTimeoutSeconds");
-        Assert.Equal("30", upstream.Default);
-        var origin = MainParam("originResponseTimeoutSeconds");
-        var value = int.Parse(origin.Default!, CultureInfo.InvariantCulture);
-        Assert.InRange(value, 31, 229);
-        Assert.True(IntDecorator(origin, "minValue") > 30, "originResponseTimeoutSeconds must not go down to the upstream timeout");
-        Assert.True(IntDecorator(origin, "maxValue") < 230, "originResponseTimeoutSeconds must stay under the 230 s cap");
+        Assert.Equal(60, Int("originResponseTimeoutSeconds", "defaultValue"));
+        Assert.True(Int("originResponseTimeoutSeconds", "minValue") > 30, "originResponseTimeoutSeconds must not go down to the upstream timeout");
+        Assert.True(Int("originResponseTimeoutSeconds", "maxValue") < 230, "originResponseTimeoutSeconds must stay under the 230 s cap");
 
-        // main.bicep also clamps against a raised upstream timeout before passing the value on.
-        var main = Bicep.StripComments(Repo.Read("infra", "main.bicep"));
-        Assert.Matches(@"min\(\s*max\(\s*originResponseTimeoutSeconds\s*,\s*upstreamTimeoutSeconds\s*\+\s*\d+\s*\)\s*,\s*229\s*\)", main);
-        Assert.Matches(@"originResponseTimeoutSeconds:\s*frontDoorOriginTimeoutSeconds", main);
+        // main.bicep raises Front Door's timeout above a raised upstream timeout, and keeps it under the cap.
+        var slow = infra.Take("slow-upstream", new Dictionary<string, object?> { ["upstreamTimeoutSeconds"] = 225, ["originResponseTimeoutSeconds"] = 60 });
+        Assert.Equal(229, slow.Single("Microsoft.Cdn/profiles").GetProperty("properties").GetProperty("originResponseTimeoutSeconds").GetInt32());
+        var raised = infra.Take("raised-upstream", new Dictionary<string, object?> { ["upstreamTimeoutSeconds"] = 100, ["originResponseTimeoutSeconds"] = 60 });
+        Assert.Equal(110, raised.Single("Microsoft.Cdn/profiles").GetProperty("properties").GetProperty("originResponseTimeoutSeconds").GetInt32());
     }
 
     [Fact]
     public void BodyLimitStaysUnderTheWorkerKestrelLimit()
     {
-        var body = MainParam("maxRequestBodyBytes");
-        Assert.Equal("20971520", body.Default);
-        Assert.True(IntDecorator(body, "maxValue") < 30_000_000, "the worker's Kestrel rejects bodies over 30,000,000 bytes");
+        Assert.Equal(20971520, Int("maxRequestBodyBytes", "defaultValue"));
+        Assert.True(Int("maxRequestBodyBytes", "maxValue") < 30_000_000, "the worker's Kestrel rejects bodies over 30,000,000 bytes");
     }
 }

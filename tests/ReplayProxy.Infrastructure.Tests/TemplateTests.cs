@@ -1,46 +1,42 @@
-using System.Text.RegularExpressions;
+using System.Text.Json;
 
 namespace ReplayProxy.Infrastructure.Tests;
 
-public class TemplateTests
+[Collection(InfraCollection.Name)]
+public class TemplateTests(InfraFixture infra)
 {
     /// <summary>
-    /// Pinned API versions, one per resource type. Raise deliberately, after checking the new version's
-    /// schema (a connected machine runs `az bicep build` / `bicep lint`).
+    /// Pinned API versions, one per resource type the template deploys (`existing` references compile to plain
+    /// resource ids, so they are not in the compiled template): the newest GA version Bicep 0.49.2 knows. Raise deliberately:
+    /// the lint test (use-recent-api-versions) says when one falls behind, and build warnings show schema changes.
     /// </summary>
     private static readonly Dictionary<string, string> ApiVersions = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["Microsoft.Resources/resourceGroups"] = "2024-03-01",
-        ["Microsoft.ManagedIdentity/userAssignedIdentities"] = "2023-01-31",
-        ["Microsoft.OperationalInsights/workspaces"] = "2023-09-01",
+        ["Microsoft.Resources/resourceGroups"] = "2025-04-01",
+        ["Microsoft.Resources/deployments"] = "2025-04-01",
+        ["Microsoft.ManagedIdentity/userAssignedIdentities"] = "2024-11-30",
+        ["Microsoft.OperationalInsights/workspaces"] = "2026-03-01",
         ["Microsoft.Insights/components"] = "2020-02-02",
-        ["Microsoft.Storage/storageAccounts"] = "2025-01-01",
-        ["Microsoft.Storage/storageAccounts/blobServices"] = "2025-01-01",
-        ["Microsoft.Storage/storageAccounts/blobServices/containers"] = "2025-01-01",
+        ["Microsoft.Storage/storageAccounts"] = "2026-09-01",
+        ["Microsoft.Storage/storageAccounts/blobServices"] = "2026-09-01",
+        ["Microsoft.Storage/storageAccounts/blobServices/containers"] = "2026-09-01",
         ["Microsoft.Authorization/roleAssignments"] = "2022-04-01",
-        ["Microsoft.Web/serverfarms"] = "2024-11-01",
-        ["Microsoft.Web/sites"] = "2024-11-01",
-        ["Microsoft.Web/sites/config"] = "2024-11-01",
-        ["Microsoft.Web/sites/basicPublishingCredentialsPolicies"] = "2024-11-01",
-        ["Microsoft.Cdn/profiles"] = "2025-04-15",
-        ["Microsoft.Cdn/profiles/afdEndpoints"] = "2025-04-15",
-        ["Microsoft.Cdn/profiles/afdEndpoints/routes"] = "2025-04-15",
-        ["Microsoft.Cdn/profiles/originGroups"] = "2025-04-15",
-        ["Microsoft.Cdn/profiles/originGroups/origins"] = "2025-04-15",
-        ["Microsoft.Cdn/profiles/customDomains"] = "2025-04-15",
-        ["Microsoft.Cdn/profiles/securityPolicies"] = "2025-04-15",
-        ["Microsoft.Network/FrontDoorWebApplicationFirewallPolicies"] = "2025-03-01",
-        ["Microsoft.Network/dnsZones"] = "2018-05-01",
+        ["Microsoft.Web/serverfarms"] = "2025-03-01",
+        ["Microsoft.Web/sites"] = "2025-03-01",
+        ["Microsoft.Web/sites/config"] = "2025-03-01",
+        ["Microsoft.Web/sites/basicPublishingCredentialsPolicies"] = "2025-03-01",
+        ["Microsoft.Cdn/profiles"] = "2026-07-01",
+        ["Microsoft.Cdn/profiles/afdEndpoints"] = "2026-07-01",
+        ["Microsoft.Cdn/profiles/afdEndpoints/routes"] = "2026-07-01",
+        ["Microsoft.Cdn/profiles/originGroups"] = "2026-07-01",
+        ["Microsoft.Cdn/profiles/originGroups/origins"] = "2026-07-01",
+        ["Microsoft.Cdn/profiles/customDomains"] = "2026-07-01",
+        ["Microsoft.Cdn/profiles/securityPolicies"] = "2026-07-01",
+        ["Microsoft.Network/FrontDoorWebApplicationFirewallPolicies"] = "2026-04-01",
         ["Microsoft.Network/dnsZones/CNAME"] = "2018-05-01",
         ["Microsoft.Network/dnsZones/TXT"] = "2018-05-01",
-        // The one preview: diagnostic settings have no non-preview version in their current form
-        // (2016-09-01 is the legacy shape with name 'service'); every template that sends logs uses it.
+        // The one preview: diagnostic settings' only GA version (2016-09-01) is the legacy shape without workspaceId.
         ["Microsoft.Insights/diagnosticSettings"] = "2021-05-01-preview",
-    };
-
-    private static readonly HashSet<string> PreviewExceptions = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Microsoft.Insights/diagnosticSettings",
     };
 
     /// <summary>Tracked (top-level) resource types, which take tags.</summary>
@@ -59,115 +55,104 @@ public class TemplateTests
     };
 
     [Fact]
-    public void MainTargetsTheSubscriptionAndCreatesTheResourceGroup()
+    public void MainBuildsWithoutDiagnostics()
     {
-        var main = Bicep.StripComments(Repo.Read("infra", "main.bicep"));
-        Assert.Matches(@"(?m)^targetScope\s*=\s*'subscription'", main);
-        var rg = Assert.Single(Bicep.Resources("infra/main.bicep", Repo.Read("infra", "main.bicep")));
-        Assert.Equal("Microsoft.Resources/resourceGroups", rg.Type);
-        Assert.False(rg.Existing);
+        // bicep build prints warnings (type mismatches against the resource schemas, linter rules) on stderr.
+        Assert.True(string.IsNullOrWhiteSpace(infra.Build.StdErr), "bicep build reported:\n" + infra.Build.StdErr);
     }
 
     [Fact]
-    public void MainDelegatesToLocalModulesThatExist()
+    public void MainTargetsTheSubscriptionAndCreatesTheResourceGroup()
     {
-        var main = Bicep.StripComments(Repo.Read("infra", "main.bicep"));
-        var modules = Regex.Matches(main, @"(?m)^module\s+\w+\s+'([^']+)'").Select(m => m.Groups[1].Value).ToList();
-        Assert.True(modules.Count >= 5, "main.bicep should delegate to modules in infra/app");
-        Assert.All(modules, path =>
-        {
-            Assert.StartsWith("./app/", path, StringComparison.Ordinal);
-            Assert.True(File.Exists(Path.Combine(Repo.Infra, path)), $"module {path} does not exist");
-        });
+        Assert.EndsWith("/subscriptionDeploymentTemplate.json#", infra.Template.GetProperty("$schema").GetString(), StringComparison.Ordinal);
+        var topLevel = infra.AllResources.Where(r => r.Module == "main" && r.Type != ArmTemplate.Deployments).ToList();
+        var rg = Assert.Single(topLevel);
+        Assert.Equal("Microsoft.Resources/resourceGroups", rg.Type);
+        Assert.False(rg.Existing);
+        Assert.Equal("rg-ci", infra.Deployed.Single("Microsoft.Resources/resourceGroups").GetProperty("name").GetString());
+    }
 
-        // No registry modules anywhere: they cannot be restored offline and omit Flex properties.
-        Assert.All(Repo.BicepFiles(), f => Assert.DoesNotMatch(@"'br[:/]|'ts[:/]", Bicep.StripComments(f.Text)));
+    [Fact]
+    public void ModulesAreInlineLocalTemplates()
+    {
+        var modules = ArmTemplate.Modules(infra.Template);
+        Assert.True(modules.Count >= 5, "main.bicep should delegate to modules in infra/app");
+        // Local modules compile inline; a registry module ('br:', 'ts:') would need a network restore and omits Flex properties.
+        Assert.All(modules, m =>
+        {
+            Assert.True(m.Properties.TryGetProperty("template", out _), $"module {m.Json.GetProperty("name")} is not an inline template");
+            Assert.False(m.Properties.TryGetProperty("templateLink", out _), $"module {m.Json.GetProperty("name")} links a remote template");
+        });
+        Assert.All(Directory.GetFiles(Repo.Infra, "*.bicep", SearchOption.AllDirectories), f =>
+            Assert.DoesNotMatch(@"(?m)^module\s+\w+\s+'(br|ts)[:/]", File.ReadAllText(f)));
     }
 
     [Fact]
     public void ApiVersionsArePinnedFromTheAllowListAndNotPreview()
     {
-        var resources = Bicep.AllResources();
-        Assert.NotEmpty(resources);
+        var resources = infra.AllResources;
+        Assert.True(resources.Count > 20, "expected the modules' resources in the compiled template");
         foreach (var r in resources)
         {
-            Assert.True(ApiVersions.TryGetValue(r.Type, out var pinned), $"{r.File}: {r.Type} is not in the API version allow-list");
-            Assert.True(string.Equals(pinned, r.ApiVersion, StringComparison.Ordinal), $"{r.File}: {r.Type}@{r.ApiVersion}, allow-list pins {pinned}");
-            if (!PreviewExceptions.Contains(r.Type))
+            Assert.True(ApiVersions.TryGetValue(r.Type, out var pinned), $"{r.Module}: {r.Type} is not in the API version allow-list");
+            Assert.True(pinned == r.ApiVersion, $"{r.Module}: {r.Type}@{r.ApiVersion}, allow-list pins {pinned}");
+            if (r.Type != "Microsoft.Insights/diagnosticSettings")
             {
                 Assert.DoesNotContain("preview", r.ApiVersion, StringComparison.OrdinalIgnoreCase);
             }
         }
 
-        // Every '...@yyyy-mm-dd...' string in the templates is a full resource type the reader above saw
-        // (no short child types such as 'config@...', which would escape this check).
-        foreach (var (path, text) in Repo.BicepFiles())
-        {
-            var code = Bicep.StripComments(text);
-            var seen = Bicep.Resources(path, text).Select(r => $"{r.Type}@{r.ApiVersion}").ToHashSet(StringComparer.Ordinal);
-            foreach (Match m in Regex.Matches(code, @"'([^'\s]+)@(\d{4}-\d{2}-\d{2}[^']*)'"))
-            {
-                Assert.True(seen.Contains($"{m.Groups[1].Value}@{m.Groups[2].Value}"), $"{path}: '{m.Value}' is not a resource declaration with a full type");
-            }
-        }
+        // Every type in the allow-list is still used: a stale entry would hide a removed resource.
+        Assert.All(ApiVersions.Keys, t => Assert.Contains(resources, r => r.Type.Equals(t, StringComparison.OrdinalIgnoreCase)));
     }
 
     [Fact]
-    public void EveryTrackedResourceCarriesTagsAndTheEnvironmentTagIsDefined()
+    public void EveryTrackedResourceCarriesTheEnvironmentTag()
     {
-        var main = Bicep.StripComments(Repo.Read("infra", "main.bicep"));
-        Assert.Matches(@"var\s+tags\s*=\s*\{\s*'azd-env-name':\s*environmentName\s*\}", main);
-
-        var tracked = Bicep.AllResources().Where(r => !r.Existing && Taggable.Contains(r.Type)).ToList();
-        Assert.True(tracked.Count >= Taggable.Count, "expected every tracked resource type to be declared");
-        Assert.All(tracked, r => Assert.True(Bicep.Has(r.Body, @"^\s*tags:\s*\w+"), $"{r.File}: {r.Symbol} ({r.Type}) has no tags"));
-
-        // Every module that declares resources receives the tags object from main.bicep.
-        var moduleBlocks = Regex.Matches(main, @"(?ms)^module\s+(\w+)\s+'[^']+'.*?^\}");
-        Assert.All(moduleBlocks, m =>
+        var tracked = infra.Deployed.Resources.Where(r => Taggable.Contains(r.GetProperty("type").GetString()!)).ToList();
+        Assert.All(Taggable, t => Assert.Contains(tracked, r => r.GetProperty("type").GetString()!.Equals(t, StringComparison.OrdinalIgnoreCase)));
+        Assert.All(tracked, r =>
         {
-            var symbol = m.Groups[1].Value;
-            if (symbol is "rbac" or "dnsRecords")
-            {
-                return; // extension and child resources only; those take no tags
-            }
-
-            Assert.Matches(@"\btags:\s*(tags|union\(tags)", m.Value);
+            Assert.True(r.TryGetProperty("tags", out var tags), $"{r.GetProperty("type")} {r.GetProperty("name")} has no tags");
+            Assert.Equal("ci", tags.GetProperty("azd-env-name").GetString());
         });
     }
 
     [Fact]
-    public void ServiceNameTagOnTheSiteMatchesAzureYaml()
+    public void ServiceNameTagIsOnTheSiteOnlyAndMatchesAzureYaml()
     {
         var (service, _) = AzureYamlTests.Service();
-        var main = Bicep.StripComments(Repo.Read("infra", "main.bicep"));
-        var name = Regex.Match(main, @"var\s+apiServiceName\s*=\s*'([^']+)'");
-        Assert.True(name.Success, "main.bicep should define apiServiceName");
-        Assert.Equal(service, name.Groups[1].Value);
-        Assert.Matches(@"'azd-service-name':\s*apiServiceName", main);
+        var site = infra.Deployed.Single("Microsoft.Web/sites");
+        Assert.Equal(service, site.GetProperty("tags").GetProperty("azd-service-name").GetString());
 
-        var site = Bicep.Single("Microsoft.Web/sites");
-        Assert.True(Bicep.Has(site.Body, @"^\s*tags:\s*tags\s*$"), "the site must carry the tags passed from main.bicep (with azd-service-name)");
-        var functionApp = Bicep.StripComments(Repo.Read("infra", "app", "function-app.bicep"));
-        Assert.Matches(@"param\s+tags\s+object", functionApp);
-
-        // The plan gets the environment tag only: azd must find exactly one resource for the service.
-        Assert.True(Bicep.Has(Bicep.Single("Microsoft.Web/serverfarms").Body, @"^\s*tags:\s*planTags\s*$"));
-        Assert.Matches(@"(?m)^\s*planTags:\s*tags\s*$", main);
+        // azd must find exactly one resource for the service.
+        var tagged = infra.Deployed.Resources.Where(r => r.TryGetProperty("tags", out var t) && t.TryGetProperty("azd-service-name", out _)).ToList();
+        Assert.Equal("Microsoft.Web/sites", Assert.Single(tagged).GetProperty("type").GetString());
     }
 
     [Fact]
     public void MainOutputsWhatAzdAndTheHookNeed()
     {
-        var outputs = Bicep.Outputs(Repo.Read("infra", "main.bicep"));
+        var outputs = Outputs(infra.Template);
         foreach (var name in new[]
         {
             "AZURE_LOCATION", "AZURE_TENANT_ID", "AZURE_RESOURCE_GROUP", "AZURE_FUNCTION_NAME", "SERVICE_API_NAME",
             "FRONT_DOOR_ENDPOINT_HOSTNAME", "CUSTOM_DOMAIN_VALIDATION_RECORD_NAME", "CUSTOM_DOMAIN_VALIDATION_RECORD_VALUE",
-            "CUSTOM_DOMAIN_CNAME_TARGET", "PROXY_BASE_URL",
+            "CUSTOM_DOMAIN_CNAME_TARGET", "PROXY_BASE_URL", "FUNCTION_APP_DEFAULT_HOSTNAME", "AMPLITUDE_REGION",
         })
         {
             Assert.Contains(name, outputs);
         }
+
+        var deployed = infra.Deployed;
+        Assert.Equal("https://replay.example.com", deployed.Output("PROXY_BASE_URL"));
+        Assert.Equal("rg-ci", deployed.Output("AZURE_RESOURCE_GROUP"));
+        Assert.Equal(Snapshot.TenantId, deployed.Output("AZURE_TENANT_ID"));
+        Assert.Equal(deployed.Single("Microsoft.Web/sites").GetProperty("name").GetString(), deployed.Output("SERVICE_API_NAME"));
+        // The site's real host name, read from the deployed site (not assumed to be <name>.azurewebsites.net).
+        Assert.Matches(@"^\[reference\('[^']+/providers/Microsoft\.Web/sites/func-api-\w+', '[^']+'\)\.defaultHostName\]$", deployed.Output("FUNCTION_APP_DEFAULT_HOSTNAME"));
     }
+
+    internal static HashSet<string> Outputs(JsonElement template) =>
+        template.GetProperty("outputs").EnumerateObject().Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
 }
