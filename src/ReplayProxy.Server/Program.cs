@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using ReplayProxy;
 
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.WebHost.ConfigureKestrel((context, kestrel) =>
@@ -16,6 +17,7 @@ builder.Services.AddReplayProxy(builder.Configuration);
 
 var app = builder.Build();
 app.MapReplayProxy();
+app.MapFallback("{**path}", ReplayProxyHandler.NotFoundAsync);
 
 try
 {

@@ -9,7 +9,7 @@ internal sealed record Trigger(string Name, string Route, IReadOnlyList<string> 
 
 internal static partial class TriggerTable
 {
-    /// <summary>The triggers as written in ReplayFunctions.cs, with <c>ReplayRoutes.X</c> resolved from the core.</summary>
+    /// <summary>The triggers as written in ReplayFunctions.cs, with <c>ReplayRouteTemplates.X</c> resolved from the core.</summary>
     public static IReadOnlyList<Trigger> FromSource()
     {
         var source = File.ReadAllText(Repo.PathOf("src", "ReplayProxy.Functions", "ReplayFunctions.cs"));
@@ -66,9 +66,9 @@ internal static partial class TriggerTable
     }
 
     private static string RouteConstant(string name) =>
-        (string)typeof(ReplayRoutes).GetField(name, BindingFlags.Public | BindingFlags.Static)!.GetRawConstantValue()!;
+        (string)typeof(ReplayRouteTemplates).GetField(name, BindingFlags.Public | BindingFlags.Static)!.GetRawConstantValue()!;
 
-    [GeneratedRegex("""\[Function\("(?<name>[^"]+)"\)\]\s*public\s+Task\s+\w+\(\s*\[HttpTrigger\(AuthorizationLevel\.(?<auth>\w+),(?<methods>[^)]*?),\s*Route\s*=\s*ReplayRoutes\.(?<route>\w+)\)\]\s*HttpRequest\s+\w+\)""")]
+    [GeneratedRegex("""\[Function\("(?<name>[^"]+)"\)\]\s*public\s+Task\s+\w+\(\s*\[HttpTrigger\(AuthorizationLevel\.(?<auth>\w+),(?<methods>[^)]*?),\s*Route\s*=\s*ReplayRouteTemplates\.(?<route>\w+)\)\]\s*HttpRequest\s+\w+\)""")]
     private static partial Regex FunctionPattern();
 
     [GeneratedRegex("\"([a-zA-Z]+)\"")]

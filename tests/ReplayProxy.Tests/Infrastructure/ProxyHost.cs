@@ -59,6 +59,7 @@ public sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddReplayProxy(builder.Configuration);
         var app = builder.Build();
         app.MapReplayProxy();
+        app.MapFallback("{**path}", ReplayProxyHandler.NotFoundAsync);
         return new ProxyHost(app, logs) { BaseAddress = await Loopback.StartAsync(app) };
     }
 
