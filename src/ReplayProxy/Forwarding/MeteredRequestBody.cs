@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace ReplayProxy;
 
@@ -18,7 +19,21 @@ internal sealed class MeteredRequestBody(Stream inner, long maxBytes) : Stream
     {
         var metered = new MeteredRequestBody(body, maxBytes);
         request.Body = metered;
+        if (request.ContentLength == 0)
+        {
+            // YARP sends no content for a declared empty body, and so no Content-Length: 0, Content-Type or
+            // Content-Encoding either; the client sent them, Amplitude gets them.
+            request.HttpContext.Features.Set<IHttpRequestBodyDetectionFeature>(DeclaredEmptyBody.Instance);
+        }
+
         return metered;
+    }
+
+    private sealed class DeclaredEmptyBody : IHttpRequestBodyDetectionFeature
+    {
+        public static readonly DeclaredEmptyBody Instance = new();
+
+        public bool CanHaveBody => true;
     }
 
     /// <summary>

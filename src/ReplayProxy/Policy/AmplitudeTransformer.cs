@@ -18,12 +18,6 @@ internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayR
         var request = httpContext.Request;
         proxyRequest.RequestUri = settings.For(route.Upstream).Target(UpstreamPath(request, route), request.QueryString.Value);
 
-        if (proxyRequest.Content is null && request.ContentLength == 0)
-        {
-            // YARP sends no body for Content-Length: 0; the content headers (type, encoding) and the length still go.
-            proxyRequest.Content = new ReadOnlyMemoryContent(ReadOnlyMemory<byte>.Empty);
-        }
-
         foreach (var (name, values) in request.Headers)
         {
             if (HeaderPolicy.ForwardRequestHeader(name))
