@@ -32,15 +32,15 @@ public sealed class ReplayRoute
     /// <summary>Route templates without a leading slash.</summary>
     public IReadOnlyList<string> Templates { get; }
 
-    public UpstreamKind Upstream { get; }
+    internal UpstreamKind Upstream { get; }
 
     /// <summary>Allowed methods, upper case, in the order the <c>Allow</c> header lists them.</summary>
     public IReadOnlyList<string> Methods { get; }
 
     /// <summary>Value of the <c>Allow</c> header and of <c>Access-Control-Allow-Methods</c>.</summary>
-    public string AllowHeader { get; }
+    internal string AllowHeader { get; }
 
-    public bool Allows(string method) => _methods.Contains(method);
+    internal bool Allows(string method) => _methods.Contains(method);
 
     public override string ToString() => Name;
 }
