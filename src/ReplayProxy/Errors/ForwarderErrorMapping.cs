@@ -13,7 +13,9 @@ internal static class ForwarderErrorMapping
     /// <param name="clientAborted">The client's connection went away (<see cref="HttpContext.RequestAborted"/>).</param>
     public static ProxyError ToProxyError(ForwarderError error, Exception? exception, bool clientAborted)
     {
-        if (clientAborted)
+        // A failed read of Amplitude's body is Amplitude's: YARP then aborts the client connection itself, which can
+        // already show as RequestAborted here.
+        if (clientAborted && error != ForwarderError.ResponseBodyDestination)
         {
             return ProxyError.ClientAborted;
         }

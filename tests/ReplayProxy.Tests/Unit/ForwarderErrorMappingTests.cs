@@ -40,9 +40,15 @@ public sealed class ForwarderErrorMappingTests
     [InlineData(ForwarderError.Request)]
     [InlineData(ForwarderError.RequestTimedOut)]
     [InlineData(ForwarderError.RequestBodyClient)]
-    [InlineData(ForwarderError.ResponseBodyDestination)]
+    [InlineData(ForwarderError.ResponseBodyCanceled)]
+    [InlineData(ForwarderError.ResponseBodyClient)]
     public void A_client_that_went_away_is_client_aborted_whatever_stage_failed(ForwarderError error) =>
-        Assert.Equal(ProxyError.ClientAborted, ForwarderErrorMapping.ToProxyError(error, new IOException(), clientAborted: true));
+        Assert.Equal("client_aborted", ForwarderErrorMapping.ToProxyError(error, new IOException(), clientAborted: true).TagValue());
+
+    /// <summary>YARP aborts the client connection when Amplitude's body fails; that abort is not the client's doing.</summary>
+    [Fact]
+    public void Amplitude_body_failing_stays_upstream_even_once_the_connection_is_aborted() =>
+        Assert.Equal("response_aborted", ForwarderErrorMapping.ToProxyError(ForwarderError.ResponseBodyDestination, new IOException(), clientAborted: true).TagValue());
 
     [Fact]
     public void No_error_is_none() =>
