@@ -15,31 +15,31 @@ public sealed class ReplayFunctions(ReplayProxyHandler handler)
     /// <summary>Session Replay uploads and page-exit beacons.</summary>
     [Function("track")]
     public Task Track(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = ReplayRoutes.Track)] HttpRequest request) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = ReplayRouteTemplates.Track)] HttpRequest request) =>
         handler.HandleAsync(Context(request), ReplayRoute.Track);
 
     /// <summary>Remote config: <c>/config</c> and <c>/config/&lt;api key&gt;</c> (the catch-all also matches <c>/config</c>).</summary>
     [Function("config")]
     public Task Config(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "options", Route = ReplayRoutes.ConfigWithKey)] HttpRequest request) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "options", Route = ReplayRouteTemplates.ConfigWithKey)] HttpRequest request) =>
         handler.HandleAsync(Context(request), ReplayRoute.Config);
 
     /// <summary>Analytics events (<c>POST /2/httpapi</c>).</summary>
     [Function("httpapi")]
     public Task HttpApi(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = ReplayRoutes.HttpApi)] HttpRequest request) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = ReplayRouteTemplates.HttpApi)] HttpRequest request) =>
         handler.HandleAsync(Context(request), ReplayRoute.HttpApi);
 
     /// <summary>Analytics events in batch mode (<c>POST /batch</c>).</summary>
     [Function("batch")]
     public Task Batch(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = ReplayRoutes.Batch)] HttpRequest request) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = ReplayRouteTemplates.Batch)] HttpRequest request) =>
         handler.HandleAsync(Context(request), ReplayRoute.Batch);
 
     /// <summary>Liveness for probes and Front Door health checks; never calls Amplitude.</summary>
     [Function("health")]
     public Task Health(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ReplayRoutes.Health)] HttpRequest request) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ReplayRouteTemplates.Health)] HttpRequest request) =>
         handler.HandleAsync(Context(request), ReplayRoute.Health);
 
     private static HttpContext Context(HttpRequest request)

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using ReplayProxy;
 using ReplayProxy.Server;
 
 // The content root is the working directory, as in any ASP.NET Core app: an appsettings.json there is read. The
@@ -25,6 +26,7 @@ builder.AddOtlpExportWhenConfigured();
 
 var app = builder.Build();
 app.MapReplayProxy();
+app.MapFallback("{**path}", ReplayProxyHandler.NotFoundAsync);
 
 try
 {

@@ -33,7 +33,8 @@ public sealed class HostileHeaderTests(HostileFixture fixture, ITestOutputHelper
         { "empty name", ": x" },
     };
 
-    /// <summary>Kestrel is lenient with these (it accepts them); what matters is that nothing is injected upstream.</summary>
+    /// <summary>Kestrel is lenient with these (it accepts them), so the request is delivered; what matters is that
+    /// nothing is injected upstream.</summary>
     [Theory]
     [InlineData("X-Cl\u0001ient: x")]
     [InlineData("X-Client-Url: a\u007fInjected: 1")]
@@ -44,12 +45,10 @@ public sealed class HostileHeaderTests(HostileFixture fixture, ITestOutputHelper
         var result = await RawHttp.SendAsync(fixture.Proxy.BaseAddress, Head("POST", Track + marker, header, "Content-Length: 2", "Connection: close") + "\r\n{}");
 
         output.WriteLine($"{header.ReplaceLineEndings("\\n")} → {result.FirstStatus}");
-        Assert.True(result.FirstStatus is 200 or 400, result.ToString());
-        foreach (var received in ReceivedWith(marker))
-        {
-            Assert.DoesNotContain(received.Headers, h => h.Key.Any(char.IsControl) || h.Value.Any(c => c is '\r' or '\n' or '\0'));
-            Assert.Null(received.Header("Injected"));
-        }
+        Assert.Equal(200, result.FirstStatus);
+        var received = Assert.Single(ReceivedWith(marker));
+        Assert.DoesNotContain(received.Headers, h => h.Key.Any(char.IsControl) || h.Value.Any(c => c is '\r' or '\n' or '\0'));
+        Assert.Null(received.Header("Injected"));
 
         fixture.AssertOnlyConfiguredUpstreamsWereContacted();
     }
@@ -72,21 +71,17 @@ public sealed class HostileHeaderTests(HostileFixture fixture, ITestOutputHelper
     [InlineData("X-Client-Url: https://www.example.com/été/😀")]
     [InlineData("X-Client-Url: https://www.example.com/\u00e9")]
     [InlineData("User-Agent: Mozilla/5.0 \u00ff\u00fe")]
-    public async Task Non_ascii_header_values_are_refused_or_forwarded_never_a_5xx(string header)
+    public async Task Non_ascii_header_values_are_forwarded_unchanged(string header)
     {
         var marker = "n" + Guid.NewGuid().ToString("N");
         var result = await RawHttp.SendAsync(fixture.Proxy.BaseAddress, Head("POST", Track + marker, header, "Content-Length: 2", "Connection: close") + "\r\n{}");
 
         output.WriteLine($"{header} → {result}");
-        Assert.True(result.FirstStatus is 200 or 400, result.ToString());
-        var received = ReceivedWith(marker);
-        Assert.Equal(result.FirstStatus == 200 ? 1 : 0, received.Count);
-        if (received.Count == 1)
-        {
-            // Forwarded unchanged: the fake decodes the bytes it got the same way the proxy decoded the client's.
-            var (name, value) = (header[..header.IndexOf(':', StringComparison.Ordinal)], header[(header.IndexOf(':', StringComparison.Ordinal) + 2)..]);
-            Assert.Equal(value, received[0].Header(name));
-        }
+        Assert.Equal(200, result.FirstStatus);
+        var received = Assert.Single(ReceivedWith(marker));
+        // Forwarded unchanged: the fake decodes the bytes it got the same way the proxy decoded the client's.
+        var (name, value) = (header[..header.IndexOf(':', StringComparison.Ordinal)], header[(header.IndexOf(':', StringComparison.Ordinal) + 2)..]);
+        Assert.Equal(value, received.Header(name));
         fixture.AssertOnlyConfiguredUpstreamsWereContacted();
     }
 

@@ -31,7 +31,8 @@ public sealed class ProxyHost : IAsyncDisposable
         StartAsync(upstream.BaseAddress, upstream.BaseAddress, upstream.BaseAddress, settings, kestrel);
 
     /// <param name="kestrel">Optional changes to Kestrel's options (limits); the defaults are what the standalone host runs with.</param>
-    public static async Task<ProxyHost> StartAsync(Uri replay, Uri config, Uri analytics, IDictionary<string, string?>? settings = null, Action<KestrelServerOptions>? kestrel = null)
+    /// <param name="traceEverything">Every category at Trace, overriding the log levels of the host's appsettings.json.</param>
+    public static async Task<ProxyHost> StartAsync(Uri replay, Uri config, Uri analytics, IDictionary<string, string?>? settings = null, Action<KestrelServerOptions>? kestrel = null, bool traceEverything = false)
     {
         var values = new Dictionary<string, string?>
         {
@@ -42,6 +43,14 @@ public sealed class ProxyHost : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values["ReplayProxy:" + key] = value;
+        }
+
+        if (traceEverything)
+        {
+            foreach (var category in new[] { "Default", "Microsoft", "Microsoft.AspNetCore", "System", "Yarp" })
+            {
+                values["Logging:LogLevel:" + category] = "Trace";
+            }
         }
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -59,6 +68,7 @@ public sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddReplayProxy(builder.Configuration);
         var app = builder.Build();
         app.MapReplayProxy();
+        app.MapFallback("{**path}", ReplayProxyHandler.NotFoundAsync);
         return new ProxyHost(app, logs) { BaseAddress = await Loopback.StartAsync(app) };
     }
 

@@ -68,6 +68,61 @@ public sealed class LimitsTests
         Assert.DoesNotContain(upstream.Received, r => r.BodyCompleted && r.BodyLength > 100_000);
     }
 
+    /// <summary>Without Content-Length the size is known only while reading; an upstream that cannot be reached must
+    /// not turn an oversize upload into a 502, which the replay SDK would retry instead of splitting.</summary>
+    [Fact]
+    public async Task Chunked_body_over_the_limit_is_413_even_when_the_upstream_is_unreachable()
+    {
+        using var closedPort = new TcpListener(IPAddress.Loopback, 0);
+        closedPort.Start();
+        var closed = new Uri($"http://127.0.0.1:{((IPEndPoint)closedPort.LocalEndpoint).Port}");
+        closedPort.Stop();
+        await using var proxy = await ProxyHost.StartAsync(closed, closed, closed, new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "100000" });
+
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(proxy.BaseAddress.Host, proxy.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /sessions/v2/track HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"{10_000:X}\r\n"));
+                await stream.WriteAsync(new byte[10_000]);
+                await stream.WriteAsync("\r\n"u8.ToArray());
+            }
+
+            await stream.WriteAsync("0\r\n\r\n"u8.ToArray());
+        }
+        catch (IOException)
+        {
+            // The proxy may close before the whole body is written.
+        }
+
+        var answer = await ReadHeadAsync(stream);
+        Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Chunked_body_within_the_limit_is_502_when_the_upstream_is_unreachable()
+    {
+        using var closedPort = new TcpListener(IPAddress.Loopback, 0);
+        closedPort.Start();
+        var closed = new Uri($"http://127.0.0.1:{((IPEndPoint)closedPort.LocalEndpoint).Port}");
+        closedPort.Stop();
+        await using var proxy = await ProxyHost.StartAsync(closed, closed, closed, new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "100000" });
+
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(proxy.BaseAddress.Host, proxy.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /sessions/v2/track HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{10_000:X}\r\n"));
+        await stream.WriteAsync(new byte[10_000]);
+        await stream.WriteAsync("\r\n0\r\n\r\n"u8.ToArray());
+
+        var answer = await ReadHeadAsync(stream);
+        Assert.StartsWith("HTTP/1.1 502", answer, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Client_abort_mid_upload_cancels_the_upstream_request()
     {

@@ -41,6 +41,8 @@ public sealed class SettingsTests
         { "ReplayProxy__UpstreamTimeoutSeconds", "soon", "ReplayProxy:UpstreamTimeoutSeconds" },
         { "ReplayProxy__MaxRequestBodyBytes", "0", "ReplayProxy:MaxRequestBodyBytes" },
         { "ReplayProxy__AllowedOrigins", "*", "ReplayProxy:AllowedOrigins" },
+        { "ReplayProxy__Regoin", "EU", "ReplayProxy:Regoin" },
+        { "ReplayProxy__Upstreams__Replays", "http://127.0.0.1:1", "ReplayProxy:Upstreams:Replays" },
     };
 
     /// <summary>The real standalone host, started as a process: bad settings end it at start, exit code 1, with a

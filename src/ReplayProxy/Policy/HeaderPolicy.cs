@@ -45,7 +45,9 @@ internal static class HeaderPolicy
 
     public static bool IsToken(ReadOnlySpan<char> name) => !name.IsEmpty && !name.ContainsAnyExcept(TokenChars);
 
-    public static bool ForwardRequestHeader(string name, StringValues connectionTokens)
+    /// <remarks>No check for headers the client's <c>Connection</c> names: Kestrel leaves only the tokens it acts on
+    /// (<c>keep-alive</c>, <c>close</c>, <c>upgrade</c>) in that header, so there are none to see.</remarks>
+    public static bool ForwardRequestHeader(string name)
     {
         if (name.Length == 0 || name[0] == ':' || HopByHop.Contains(name) || RequestDropped.Contains(name))
         {
@@ -60,7 +62,7 @@ internal static class HeaderPolicy
             }
         }
 
-        return !NamedByConnection(name, connectionTokens);
+        return true;
     }
 
     public static bool ForwardResponseHeader(string name, StringValues connectionTokens) =>

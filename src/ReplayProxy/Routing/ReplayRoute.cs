@@ -5,11 +5,11 @@ namespace ReplayProxy;
 /// <summary>One row of the route table: a name for telemetry, the templates it answers, its methods and its upstream.</summary>
 public sealed class ReplayRoute
 {
-    public static readonly ReplayRoute Track = new("track", [ReplayRoutes.Track], UpstreamKind.Replay, "POST", "OPTIONS");
-    public static readonly ReplayRoute Config = new("config", [ReplayRoutes.Config, ReplayRoutes.ConfigWithKey], UpstreamKind.Config, "GET", "HEAD", "OPTIONS");
-    public static readonly ReplayRoute HttpApi = new("httpapi", [ReplayRoutes.HttpApi], UpstreamKind.Analytics, "POST", "OPTIONS");
-    public static readonly ReplayRoute Batch = new("batch", [ReplayRoutes.Batch], UpstreamKind.Analytics, "POST", "OPTIONS");
-    public static readonly ReplayRoute Health = new("health", [ReplayRoutes.Health], UpstreamKind.None, "GET", "HEAD");
+    public static readonly ReplayRoute Track = new("track", [ReplayRouteTemplates.Track], UpstreamKind.Replay, "POST", "OPTIONS");
+    public static readonly ReplayRoute Config = new("config", [ReplayRouteTemplates.Config, ReplayRouteTemplates.ConfigWithKey], UpstreamKind.Config, "GET", "HEAD", "OPTIONS");
+    public static readonly ReplayRoute HttpApi = new("httpapi", [ReplayRouteTemplates.HttpApi], UpstreamKind.Analytics, "POST", "OPTIONS");
+    public static readonly ReplayRoute Batch = new("batch", [ReplayRouteTemplates.Batch], UpstreamKind.Analytics, "POST", "OPTIONS");
+    public static readonly ReplayRoute Health = new("health", [ReplayRouteTemplates.Health], UpstreamKind.None, "GET", "HEAD");
 
     /// <summary>Every route the proxy answers; anything else is 404.</summary>
     public static IReadOnlyList<ReplayRoute> All { get; } = [Track, Config, HttpApi, Batch, Health];
@@ -32,15 +32,15 @@ public sealed class ReplayRoute
     /// <summary>Route templates without a leading slash.</summary>
     public IReadOnlyList<string> Templates { get; }
 
-    public UpstreamKind Upstream { get; }
+    internal UpstreamKind Upstream { get; }
 
     /// <summary>Allowed methods, upper case, in the order the <c>Allow</c> header lists them.</summary>
     public IReadOnlyList<string> Methods { get; }
 
     /// <summary>Value of the <c>Allow</c> header and of <c>Access-Control-Allow-Methods</c>.</summary>
-    public string AllowHeader { get; }
+    internal string AllowHeader { get; }
 
-    public bool Allows(string method) => _methods.Contains(method);
+    internal bool Allows(string method) => _methods.Contains(method);
 
     public override string ToString() => Name;
 }

@@ -45,8 +45,6 @@ internal static class ProblemResponses
         }
     }
 
-    public static Task NotFound(HttpContext context) => WriteAsync(context, StatusCodes.Status404NotFound);
-
     public static Task MethodNotAllowed(HttpContext context, ReplayRoute route)
     {
         context.Response.Headers.Allow = route.AllowHeader;

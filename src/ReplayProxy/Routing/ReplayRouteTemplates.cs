@@ -4,7 +4,7 @@ namespace ReplayProxy;
 /// Route templates of the proxy, without a leading slash so that Azure Functions <c>Route =</c> can use them
 /// (the Functions host's route prefix is empty). Paths are exactly what the Amplitude SDKs request.
 /// </summary>
-public static class ReplayRoutes
+public static class ReplayRouteTemplates
 {
     public const string Track = "sessions/v2/track";
     public const string Config = "config";

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ReplayProxy;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -23,15 +24,20 @@ public static class ReplayProxyServiceCollectionExtensions
 
         services.AddOptions<ReplayProxyOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ReplayProxyOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>>(new UnknownSettingsValidator(section)));
         services.AddMetrics();
-        // Request paths and queries hold API keys; keep the framework's request logging from writing them.
+        // Request paths and queries hold API keys; keep the framework's and YARP's logging from writing them.
         services.AddLogging(logging => logging.AddReplayProxyLogRules());
+        services.AddHttpForwarder();
         services.TryAddSingleton<ReplayProxySettings>();
         services.TryAddSingleton<UpstreamClient>();
         services.TryAddSingleton<ReplayProxyTelemetry>();
+        services.TryAddSingleton<AccessGate>();
         services.TryAddSingleton(sp => new ReplayProxyHandler(
-            sp.GetRequiredService<ReplayProxySettings>(),
+            sp.GetRequiredService<AccessGate>(),
+            sp.GetRequiredService<IHttpForwarder>(),
             sp.GetRequiredService<UpstreamClient>(),
+            sp.GetRequiredService<ReplayProxySettings>(),
             sp.GetRequiredService<ReplayProxyTelemetry>(),
             sp.GetRequiredService<ILogger<ReplayProxyHandler>>()));
         return services;

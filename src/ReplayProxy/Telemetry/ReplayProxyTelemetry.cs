@@ -40,7 +40,7 @@ public sealed class ReplayProxyTelemetry : IDisposable
 
     internal static ActivitySource Source { get; } = new(ActivitySourceName);
 
-    internal static Activity? StartForward(ReplayRoute route, string method, UpstreamBase upstream)
+    internal static Activity? StartForward(ReplayRoute route, string method, UpstreamBaseUrl upstream)
     {
         var activity = Source.StartActivity(ForwardActivityName, ActivityKind.Client);
         if (activity is null)
@@ -82,7 +82,7 @@ public sealed class ReplayProxyTelemetry : IDisposable
         }
     }
 
-    internal void RecordUpstreamError(ReplayRoute route, UpstreamBase upstream, ProxyError error) =>
+    internal void RecordUpstreamError(ReplayRoute route, UpstreamBaseUrl upstream, ProxyError error) =>
         _upstreamErrors.Add(1, new TagList { { RouteTag, route.Name }, { ServerAddressTag, upstream.Host }, { ErrorTag, error.TagValue() } });
 
     /// <summary>Methods outside the route table are reported as <c>_OTHER</c> (OpenTelemetry semantic conventions), so

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using ReplayProxy;
@@ -8,26 +7,27 @@ namespace Microsoft.AspNetCore.Builder;
 public static class ReplayProxyEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps every route of the proxy, any method (the handler answers 405 with <c>Allow</c>), and a fallback that
-    /// answers 404 as problem details.
+    /// Maps every route of the proxy, any method (the handler answers 405 with <c>Allow</c>). Paths outside the route
+    /// table are the host's: <see cref="ReplayProxyHandler.NotFoundAsync"/> answers them as the proxy would.
     /// </summary>
-    public static IEndpointRouteBuilder MapReplayProxy(this IEndpointRouteBuilder endpoints)
+    /// <returns>A builder for conventions that apply to all of the proxy's endpoints.</returns>
+    public static IEndpointConventionBuilder MapReplayProxy(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         // Resolved on first use, so that invalid settings surface from host start-up (ValidateOnStart), not from here.
         var services = endpoints.ServiceProvider;
         ReplayProxyHandler? resolved = null;
         ReplayProxyHandler Handler() => resolved ??= services.GetRequiredService<ReplayProxyHandler>();
+        var proxy = endpoints.MapGroup(string.Empty);
         foreach (var route in ReplayRoute.All)
         {
             foreach (var template in route.Templates)
             {
-                endpoints.Map("/" + template.Replace("{*", "{**", StringComparison.Ordinal), context => Handler().HandleAsync(context, route))
+                proxy.Map("/" + template.Replace("{*", "{**", StringComparison.Ordinal), context => Handler().HandleAsync(context, route))
                     .WithDisplayName("ReplayProxy " + route.Name);
             }
         }
 
-        endpoints.MapFallback("{**path}", ReplayProxyHandler.NotFoundAsync);
-        return endpoints;
+        return proxy;
     }
 }

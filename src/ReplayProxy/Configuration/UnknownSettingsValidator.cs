@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace ReplayProxy;
+
+/// <summary>
+/// Refuses keys under the <c>ReplayProxy</c> section that no setting reads (<c>ReplayProxy__Regoin=EU</c> would
+/// otherwise be ignored without a word). <c>UpstreamHeaders</c> holds header names of the user's choosing.
+/// </summary>
+internal sealed class UnknownSettingsValidator(IConfiguration section) : IValidateOptions<ReplayProxyOptions>
+{
+    private const string AnyChild = "*";
+
+    /// <summary>The settings of <see cref="ReplayProxyOptions"/>; a null value is a leaf.</summary>
+    private static readonly Dictionary<string, string[]?> Known = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [nameof(ReplayProxyOptions.Region)] = null,
+        [nameof(ReplayProxyOptions.Upstreams)] = [nameof(UpstreamOverrides.Replay), nameof(UpstreamOverrides.Config), nameof(UpstreamOverrides.Analytics)],
+        [nameof(ReplayProxyOptions.AllowedOrigins)] = null,
+        [nameof(ReplayProxyOptions.AllowedApiKeys)] = null,
+        [nameof(ReplayProxyOptions.FrontDoorId)] = null,
+        [nameof(ReplayProxyOptions.UpstreamTimeoutSeconds)] = null,
+        [nameof(ReplayProxyOptions.MaxRequestBodyBytes)] = null,
+        [nameof(ReplayProxyOptions.UpstreamHeaders)] = [AnyChild],
+    };
+
+    public ValidateOptionsResult Validate(string? name, ReplayProxyOptions options)
+    {
+        var unknown = new List<string>();
+        foreach (var setting in section.GetChildren())
+        {
+            if (!Known.TryGetValue(setting.Key, out var children))
+            {
+                unknown.Add(setting.Path);
+                continue;
+            }
+
+            if (children is [AnyChild])
+            {
+                continue;
+            }
+
+            foreach (var child in setting.GetChildren())
+            {
+                if (children is null || !children.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                {
+                    unknown.Add(child.Path);
+                }
+            }
+        }
+
+        return unknown.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(unknown.Select(path =>
+                $"{path} is not a setting of the proxy; check its spelling (settings: {string.Join(", ", Known.Keys)}; Upstreams: Replay, Config, Analytics)."));
+    }
+}

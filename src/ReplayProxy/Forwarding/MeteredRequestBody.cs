@@ -1,0 +1,112 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace ReplayProxy;
+
+/// <summary>
+/// The client's request body as the forwarder reads it: counted for telemetry, and cut off with
+/// <see cref="RequestBodyTooLargeException"/> once it passes the limit (hosts where Kestrel's own limit cannot be set,
+/// such as the Functions worker after the host has buffered the body, rely on this).
+/// </summary>
+internal sealed class MeteredRequestBody(Stream inner, long maxBytes) : Stream
+{
+    public long BytesRead { get; private set; }
+
+    public bool Completed { get; private set; }
+
+    /// <summary>Replaces <see cref="HttpRequest.Body"/> with a metered view of <paramref name="body"/>.</summary>
+    public static MeteredRequestBody Install(HttpRequest request, Stream body, long maxBytes)
+    {
+        var metered = new MeteredRequestBody(body, maxBytes);
+        request.Body = metered;
+        if (request.ContentLength == 0)
+        {
+            // YARP sends no content for a declared empty body, and so no Content-Length: 0, Content-Type or
+            // Content-Encoding either; the client sent them, Amplitude gets them.
+            request.HttpContext.Features.Set<IHttpRequestBodyDetectionFeature>(DeclaredEmptyBody.Instance);
+        }
+
+        return metered;
+    }
+
+    private sealed class DeclaredEmptyBody : IHttpRequestBodyDetectionFeature
+    {
+        public static readonly DeclaredEmptyBody Instance = new();
+
+        public bool CanHaveBody => true;
+    }
+
+    /// <summary>
+    /// Reads what is left of the body, discarding it, to learn whether it would have passed the limit. Used when the
+    /// upstream failed before the body was read, so an oversize upload without <c>Content-Length</c> still gets 413.
+    /// </summary>
+    public async Task<bool> ExceedsLimitAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (!Completed && await ReadAsync(buffer, cancellationToken) > 0)
+            {
+            }
+
+            return false;
+        }
+        catch (RequestBodyTooLargeException)
+        {
+            return true;
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return ex.StatusCode == StatusCodes.Status413PayloadTooLarge;
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner.ReadAsync(buffer, cancellationToken);
+        Count(read);
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        var read = inner.Read(buffer, offset, count);
+        Count(read);
+        return read;
+    }
+
+    private void Count(int read)
+    {
+        if (read == 0)
+        {
+            Completed = true;
+            return;
+        }
+
+        BytesRead += read;
+        if (BytesRead > maxBytes)
+        {
+            throw new RequestBodyTooLargeException();
+        }
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>The request body passed <c>MaxRequestBodyBytes</c>.</summary>
+internal sealed class RequestBodyTooLargeException() : IOException("The request body exceeds the configured limit.");

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace ReplayProxy;
+
+/// <summary>
+/// Answers one proxied request: the <see cref="AccessGate"/> decides, YARP's <see cref="IHttpForwarder"/> streams it
+/// to the route's Amplitude host and back, a failure becomes one of our problem answers, and telemetry records the
+/// outcome. Hosts call <see cref="HandleAsync"/> with the matched route.
+/// </summary>
+public sealed partial class ReplayProxyHandler
+{
+    private readonly AccessGate _gate;
+    private readonly IHttpForwarder _forwarder;
+    private readonly HttpMessageInvoker _upstream;
+    private readonly ReplayProxySettings _settings;
+    private readonly ForwarderRequestConfig _requestConfig;
+    private readonly ReplayProxyTelemetry _telemetry;
+    private readonly ILogger _logger;
+
+    internal ReplayProxyHandler(AccessGate gate, IHttpForwarder forwarder, UpstreamClient upstream, ReplayProxySettings settings, ReplayProxyTelemetry telemetry, ILogger<ReplayProxyHandler> logger)
+    {
+        _gate = gate;
+        _forwarder = forwarder;
+        _upstream = upstream.Invoker;
+        _settings = settings;
+        // HTTP/1.1 as before YARP (its default is HTTP/2): Amplitude's hosts answer it, and one stream per connection
+        // keeps a slow upload from stalling the others. The activity timeout is the idle deadline both ways.
+        _requestConfig = new ForwarderRequestConfig
+        {
+            ActivityTimeout = settings.UpstreamTimeout,
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        _telemetry = telemetry;
+        _logger = logger;
+    }
+
+    /// <summary>Answers one request for <paramref name="route"/>, writing straight to <see cref="HttpContext.Response"/>.</summary>
+    public async Task HandleAsync(HttpContext context, ReplayRoute route)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(route);
+        var started = Stopwatch.GetTimestamp();
+        var admission = await _gate.AdmitAsync(context, route);
+        var outcome = admission.Forward ? await ForwardAsync(context, route, admission) : new Outcome(admission.Status, admission.Error);
+        _telemetry.RecordRequest(route, context.Request.Method, outcome.Status, outcome.Error, Stopwatch.GetElapsedTime(started), outcome.RequestBytes, outcome.ResponseBytes);
+    }
+
+    /// <summary>Answers a path outside the route table: 404 as problem details.</summary>
+    public static Task NotFoundAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return ProblemResponses.WriteAsync(context, StatusCodes.Status404NotFound);
+    }
+
+    private async Task<Outcome> ForwardAsync(HttpContext context, ReplayRoute route, Admission admission)
+    {
+        using var bufferedBody = admission.Body;
+        var upstream = _settings.For(route.Upstream);
+        using var activity = ReplayProxyTelemetry.StartForward(route, context.Request.Method, upstream);
+        var requestBody = MeteredRequestBody.Install(context.Request, bufferedBody is null ? context.Request.Body : AsStream(bufferedBody), _settings.MaxRequestBodyBytes);
+        var responseBody = new MeteredResponseBody(context.Response.Body);
+        context.Response.Body = responseBody;
+        var transformer = new AmplitudeTransformer(_settings, route, admission.TrustEdge, bufferedBody?.WrittenCount);
+
+        var forwarded = await _forwarder.SendAsync(context, upstream.Prefix, _upstream, _requestConfig, transformer, CancellationToken.None);
+        if (forwarded == ForwarderError.None)
+        {
+            activity?.SetTag(ReplayProxyTelemetry.StatusTag, context.Response.StatusCode);
+            return new(context.Response.StatusCode, ProxyError.None, requestBody.BytesRead, responseBody.BytesWritten);
+        }
+
+        var error = ForwarderErrorMapping.ToProxyError(forwarded, context.Features.Get<IForwarderErrorFeature>()?.Exception, context.RequestAborted.IsCancellationRequested);
+        if (error.IsUpstream() && !context.Response.HasStarted && context.Request.ContentLength is null && await BodyExceedsLimitAsync(requestBody, context))
+        {
+            // The upstream failed before the body was read; an oversize body is still the client's to fix first.
+            error = ProxyError.RequestTooLarge;
+        }
+
+        var status = context.Response.HasStarted ? context.Response.StatusCode : error.StatusCode();
+        Fail(activity, route, upstream, error, status);
+        if (context.Response.HasStarted)
+        {
+            // The status line is gone; a short body must never look complete, so the connection is cut.
+            context.Abort();
+            return new(error.StatusCode(), error, requestBody.BytesRead, responseBody.BytesWritten);
+        }
+
+        if (error != ProxyError.ClientAborted)
+        {
+            await AnswerAsync(context, admission.Origin, error);
+        }
+
+        return new(status, error, requestBody.BytesRead, responseBody.BytesWritten);
+    }
+
+    /// <summary>Reads what the client still sends, for no longer than the idle timeout.</summary>
+    private async Task<bool> BodyExceedsLimitAsync(MeteredRequestBody body, HttpContext context)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(_settings.UpstreamTimeout);
+        return await body.ExceedsLimitAsync(deadline.Token);
+    }
+
+    private static Task AnswerAsync(HttpContext context, string? origin, ProxyError error)
+    {
+        // YARP may have cleared the response, our CORS headers with it.
+        context.Response.Clear();
+        if (origin is not null)
+        {
+            CorsPolicy.AddResponseHeaders(context.Response, origin);
+        }
+
+        var detail = error switch
+        {
+            ProxyError.RequestTooLarge => ProblemResponses.PayloadTooLargeDetail,
+            ProxyError.RequestInvalid => "The request body could not be read.",
+            ProxyError.UpstreamTimeout => "Amplitude did not answer in time.",
+            _ => "Amplitude could not be reached.",
+        };
+        return ProblemResponses.WriteAsync(context, error.StatusCode(), detail);
+    }
+
+    private void Fail(Activity? activity, ReplayRoute route, UpstreamBaseUrl upstream, ProxyError error, int status)
+    {
+        activity?.SetTag(ReplayProxyTelemetry.ErrorTag, error.TagValue());
+        activity?.SetStatus(ActivityStatusCode.Error);
+        if (error == ProxyError.ClientAborted)
+        {
+            LogClientAborted(_logger, route.Name);
+            return;
+        }
+
+        if (error == ProxyError.RequestInvalid)
+        {
+            // Kestrel usually reports a client that resets mid-upload as a malformed body just before the abort
+            // arrives; at Warning, every dropped mobile connection would read as a proxy failure.
+            LogClientBodyInvalid(_logger, route.Name, status);
+            return;
+        }
+
+        if (error.IsUpstream())
+        {
+            _telemetry.RecordUpstreamError(route, upstream, error);
+        }
+
+        LogForwardFailed(_logger, route.Name, upstream.Host, error.TagValue(), status);
+    }
+
+    private static MemoryStream AsStream(PooledBuffer body) =>
+        MemoryMarshal.TryGetArray(body.WrittenMemory, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(body.WrittenMemory.ToArray(), writable: false);
+
+    private readonly record struct Outcome(int Status, ProxyError Error = ProxyError.None, long RequestBytes = 0, long ResponseBytes = 0);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Forwarding {Route} request to {UpstreamHost} failed: {ErrorType}; answered {StatusCode}")]
+    private static partial void LogForwardFailed(ILogger logger, string route, string upstreamHost, string errorType, int statusCode);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Client went away during a {Route} request")]
+    private static partial void LogClientAborted(ILogger logger, string route);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "The client's {Route} request body could not be read (malformed or cut off); answered {StatusCode}")]
+    private static partial void LogClientBodyInvalid(ILogger logger, string route, int statusCode);
+}

@@ -1,0 +1,126 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace ReplayProxy;
+
+/// <summary>
+/// The whole header policy of one forwarded request, both ways: the upstream URL (our authority, the route's path,
+/// the client's query verbatim), the request headers that may cross (<see cref="HeaderPolicy"/>), the client IP, the
+/// configured extra headers; on the way back, Amplitude's headers minus its cookies, CORS and Alt-Svc.
+/// </summary>
+internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayRoute route, bool trustEdge, long? bufferedBodyLength) : HttpTransformer
+{
+    public override ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        var request = httpContext.Request;
+        proxyRequest.RequestUri = settings.For(route.Upstream).Target(UpstreamPath(request, route), request.QueryString.Value);
+
+        foreach (var (name, values) in request.Headers)
+        {
+            if (HeaderPolicy.ForwardRequestHeader(name))
+            {
+                AddHeader(proxyRequest, name, values);
+            }
+        }
+
+        if (proxyRequest.Content is { } content)
+        {
+            // A body the proxy inspected goes with its length even when the client sent it chunked; otherwise the
+            // client's length goes as it came, unless chunked framing overrides it (RFC 9112 §6.3).
+            content.Headers.ContentLength = bufferedBodyLength
+                ?? (request.Headers.ContainsKey(HeaderNames.TransferEncoding) ? null : request.ContentLength);
+        }
+
+        if (ClientAddress.Resolve(httpContext, trustEdge) is { } clientIp)
+        {
+            proxyRequest.Headers.TryAddWithoutValidation(ClientAddress.ForwardedForHeader, clientIp);
+        }
+
+        foreach (var (name, value) in settings.ExtraUpstreamHeaders)
+        {
+            proxyRequest.Headers.Remove(name);
+            proxyRequest.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return default;
+    }
+
+    public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        if (proxyResponse is null)
+        {
+            // The forwarder failed before a response; the handler writes the answer.
+            return new(false);
+        }
+
+        var response = httpContext.Response;
+        var upstreamHeaders = proxyResponse.Headers.NonValidated;
+        var connection = upstreamHeaders.TryGetValues(HeaderNames.Connection, out var tokens)
+            ? new StringValues(tokens.ToArray())
+            : StringValues.Empty;
+        CopyResponseHeaders(upstreamHeaders, response, connection);
+        CopyResponseHeaders(proxyResponse.Content.Headers.NonValidated, response, connection);
+
+        // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length; forwarding both would invite response splitting.
+        if (upstreamHeaders.Contains(HeaderNames.TransferEncoding))
+        {
+            response.Headers.ContentLength = null;
+        }
+
+        return new(true);
+    }
+
+    public override ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken) =>
+        // Trailers would bypass the response header policy; the SDKs read none.
+        default;
+
+    /// <summary>Fixed routes go to their canonical path; config keeps what follows <c>/config</c>, escaped again.
+    /// Either way the path is one the route matched, appended to the configured upstream base.</summary>
+    private static string UpstreamPath(HttpRequest request, ReplayRoute route)
+    {
+        if (route != ReplayRoute.Config)
+        {
+            return "/" + route.Templates[0];
+        }
+
+        var path = request.Path.ToUriComponent();
+        return "/" + ReplayRouteTemplates.Config + path[(1 + ReplayRouteTemplates.Config.Length)..];
+    }
+
+    private static void AddHeader(HttpRequestMessage proxyRequest, string name, StringValues values)
+    {
+        // The single-value overload avoids boxing StringValues into an enumerable (most headers have one value).
+        var added = values.Count == 1
+            ? proxyRequest.Headers.TryAddWithoutValidation(name, values[0])
+            : proxyRequest.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+        if (!added && proxyRequest.Content is { } content)
+        {
+            _ = values.Count == 1
+                ? content.Headers.TryAddWithoutValidation(name, values[0])
+                : content.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+        }
+    }
+
+    private static void CopyResponseHeaders(HttpHeadersNonValidated source, HttpResponse response, StringValues connection)
+    {
+        foreach (var (name, values) in source)
+        {
+            if (!HeaderPolicy.ForwardResponseHeader(name, connection))
+            {
+                continue;
+            }
+
+            if (name.Equals(HeaderNames.Vary, StringComparison.OrdinalIgnoreCase))
+            {
+                // Ours (Vary: Origin) may already be there.
+                response.Headers.Append(name, values.ToArray());
+                continue;
+            }
+
+            response.Headers[name] = values.Count == 1 ? new StringValues(values.ToString()) : new StringValues(values.ToArray());
+        }
+    }
+}
