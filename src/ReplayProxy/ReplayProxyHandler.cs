@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
+using ReplayProxy.ConfigFallback;
+using ReplayProxy.Diagnostics;
 
 namespace ReplayProxy;
 
@@ -25,13 +27,17 @@ public sealed partial class ReplayProxyHandler
     private readonly HttpMessageInvoker _upstream;
     private readonly ReplayProxyTelemetry _telemetry;
     private readonly ILogger _logger;
+    private readonly ConfigForwarder _config;
+    private readonly UpstreamDiagnostics _diagnostics;
 
-    internal ReplayProxyHandler(ReplayProxySettings settings, UpstreamClient upstream, ReplayProxyTelemetry telemetry, ILogger<ReplayProxyHandler> logger)
+    internal ReplayProxyHandler(ReplayProxySettings settings, UpstreamClient upstream, ReplayProxyTelemetry telemetry, ILogger<ReplayProxyHandler> logger, ConfigForwarder config, UpstreamDiagnostics diagnostics)
     {
         _settings = settings;
         _upstream = upstream.Invoker;
         _telemetry = telemetry;
         _logger = logger;
+        _config = config;
+        _diagnostics = diagnostics;
     }
 
     /// <summary>Answers one request for <paramref name="route"/>, writing straight to <see cref="HttpContext.Response"/>.</summary>
@@ -97,6 +103,11 @@ public sealed partial class ReplayProxyHandler
             return new(StatusCodes.Status204NoContent);
         }
 
+        if (route == ReplayRoute.UpstreamHealth)
+        {
+            return new(await _diagnostics.WriteAsync(context));
+        }
+
         if (route.Upstream == UpstreamKind.None)
         {
             return await WriteHealthyAsync(context);
@@ -130,6 +141,12 @@ public sealed partial class ReplayProxyHandler
                     };
                     return await RefuseAsync(context, route, refusal, detail);
                 }
+            }
+
+            if (route == ReplayRoute.Config && HttpMethods.IsGet(request.Method) && _config.Enabled)
+            {
+                var config = await _config.ForwardAsync(context, trustEdge);
+                return new(config.Status, config.Error, 0, config.ResponseBytes);
             }
 
             return await ForwardAsync(context, route, trustEdge, inspectedBody);

@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ReplayProxy;
+using ReplayProxy.ConfigFallback;
+using ReplayProxy.Diagnostics;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -23,17 +25,24 @@ public static class ReplayProxyServiceCollectionExtensions
 
         services.AddOptions<ReplayProxyOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ReplayProxyOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ConfigFallbackOptionsValidator>());
         services.AddMetrics();
         // Request paths and queries hold API keys; keep the framework's request logging from writing them.
         services.AddLogging(logging => logging.AddReplayProxyLogRules());
         services.TryAddSingleton<ReplayProxySettings>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(new UpstreamCertificateValidation());
         services.TryAddSingleton<UpstreamClient>();
+        services.TryAddSingleton<ConfigForwarder>();
+        services.TryAddSingleton<UpstreamDiagnostics>();
         services.TryAddSingleton<ReplayProxyTelemetry>();
         services.TryAddSingleton(sp => new ReplayProxyHandler(
             sp.GetRequiredService<ReplayProxySettings>(),
             sp.GetRequiredService<UpstreamClient>(),
             sp.GetRequiredService<ReplayProxyTelemetry>(),
-            sp.GetRequiredService<ILogger<ReplayProxyHandler>>()));
+            sp.GetRequiredService<ILogger<ReplayProxyHandler>>(),
+            sp.GetRequiredService<ConfigForwarder>(),
+            sp.GetRequiredService<UpstreamDiagnostics>()));
         return services;
     }
 }

@@ -10,9 +10,10 @@ public sealed class ReplayRoute
     public static readonly ReplayRoute HttpApi = new("httpapi", [ReplayRoutes.HttpApi], UpstreamKind.Analytics, "POST", "OPTIONS");
     public static readonly ReplayRoute Batch = new("batch", [ReplayRoutes.Batch], UpstreamKind.Analytics, "POST", "OPTIONS");
     public static readonly ReplayRoute Health = new("health", [ReplayRoutes.Health], UpstreamKind.None, "GET", "HEAD");
+    public static readonly ReplayRoute UpstreamHealth = new("upstreams", [ReplayRoutes.UpstreamHealth], UpstreamKind.None, "GET");
 
     /// <summary>Every route the proxy answers; anything else is 404.</summary>
-    public static IReadOnlyList<ReplayRoute> All { get; } = [Track, Config, HttpApi, Batch, Health];
+    public static IReadOnlyList<ReplayRoute> All { get; } = [Track, Config, HttpApi, Batch, Health, UpstreamHealth];
 
     private readonly FrozenSet<string> _methods;
 
