@@ -99,6 +99,15 @@ internal sealed partial class ConfigForwarder
 
                 var status = answer.Error.StatusCode();
                 LogForwardFailed(_logger, upstream.Host, answer.Error.TagValue(), status);
+                if (answer.Response is not null)
+                {
+                    // The body broke after the status line: relayed as far as it came, then cut, exactly as without
+                    // the fallback, so a short body never looks complete.
+                    var partial = await RelayAsync(context, answer, activity);
+                    context.Abort();
+                    return new(status, answer.Error, partial.ResponseBytes);
+                }
+
                 await ProblemResponses.WriteAsync(context, status, answer.Error == ProxyError.UpstreamTimeout ? "Amplitude did not answer in time." : "Amplitude could not be reached.");
                 return new(status, answer.Error);
             }

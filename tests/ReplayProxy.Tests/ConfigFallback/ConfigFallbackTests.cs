@@ -62,6 +62,28 @@ public sealed class ConfigFallbackTests
     }
 
     [Fact]
+    public async Task A_body_cut_short_is_answered_from_memory_and_without_memory_the_client_connection_is_cut()
+    {
+        await using var outage = await ConfigOutage.StartAsync();
+        await ConfigResponseAssert.IsFreshAsync(await outage.GetConfigAsync(), ConfigOutage.Config);
+
+        outage.Upstream.Respond = static async (context, _) =>
+        {
+            context.Response.ContentLength = 1000;
+            await context.Response.WriteAsync("""{"configs":""");
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(100);
+            context.Abort();
+        };
+        await ConfigResponseAssert.IsStaleAsync(await outage.GetConfigAsync(), ConfigOutage.Config);
+        await Assert.ThrowsAnyAsync<HttpRequestException>(async () =>
+        {
+            using var response = await outage.GetConfigAsync("neverseen");
+            await response.Content.ReadAsByteArrayAsync();
+        });
+    }
+
+    [Fact]
     public async Task Memory_is_per_path_and_query()
     {
         await using var outage = await ConfigOutage.StartAsync();
