@@ -98,7 +98,7 @@ internal sealed partial class ConfigForwarder
                 }
 
                 var status = answer.Error.StatusCode();
-                LogForwardFailed(_logger, upstream.Host, answer.Error.TagValue(), status);
+                LogForwardFailed(_logger, upstream.Host, answer.Error.TagValue(), answer.Response is { } started ? (int)started.StatusCode : status);
                 if (answer.Response is not null)
                 {
                     // The body broke after the status line: relayed as far as it came, then cut, exactly as without

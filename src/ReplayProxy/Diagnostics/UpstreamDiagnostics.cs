@@ -30,9 +30,6 @@ internal sealed class UpstreamDiagnostics
         _probe = new UpstreamProbe(upstream.Invoker, settings, certificates, time);
     }
 
-    /// <summary>How many checks have run (each probes every host once).</summary>
-    internal int ChecksStarted { get; private set; }
-
     public Task<UpstreamHealthReport> CheckAsync()
     {
         lock (_lock)
@@ -42,7 +39,6 @@ internal sealed class UpstreamDiagnostics
                 return current;
             }
 
-            ChecksStarted++;
             // Not tied to any caller's cancellation: every caller waits for the same check.
             return _current = Task.Run(RunAsync);
         }

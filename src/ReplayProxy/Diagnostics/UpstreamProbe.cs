@@ -43,7 +43,8 @@ internal sealed class UpstreamProbe(HttpMessageInvoker upstream, ReplayProxySett
 
     public async Task<UpstreamProbeResult> ProbeAsync(UpstreamTarget target)
     {
-        var host = target.Upstream.Host;
+        // Uri gives an IPv6 literal in brackets; DNS and the TLS target name want it bare.
+        var host = target.Upstream.Host.Trim('[', ']');
         var port = target.Upstream.Port;
 
         var started = Stopwatch.GetTimestamp();
@@ -52,7 +53,7 @@ internal sealed class UpstreamProbe(HttpMessageInvoker upstream, ReplayProxySett
         try
         {
             using var timeout = new CancellationTokenSource(StepTimeout);
-            addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await System.Net.Dns.GetHostAddressesAsync(host, timeout.Token);
+            addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await System.Net.Dns.GetHostAddressesAsync(host, timeout.Token);
             dns = addresses.Length > 0 ? Ok(started) : Failed(started, "no_addresses");
         }
         catch (SocketException ex)
