@@ -42,6 +42,12 @@ public sealed class ReplayFunctions(ReplayProxyHandler handler)
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ReplayRouteTemplates.Health)] HttpRequest request) =>
         handler.HandleAsync(Context(request), ReplayRoute.Health);
 
+    /// <summary>Self-diagnosis of the upstream hosts; checks are shared and reused, so it cannot flood Amplitude.</summary>
+    [Function("upstreams")]
+    public Task Upstreams(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ReplayRouteTemplates.UpstreamHealth)] HttpRequest request) =>
+        handler.HandleAsync(Context(request), ReplayRoute.UpstreamHealth);
+
     private static HttpContext Context(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

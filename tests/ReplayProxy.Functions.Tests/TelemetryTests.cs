@@ -80,6 +80,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         await Expect(HttpStatusCode.OK, client, Analytics($"/batch?{QueryMarker}=1"));
         await Expect(HttpStatusCode.NoContent, client, Preflight($"/2/httpapi?api_key={Key}"));
         await Expect(HttpStatusCode.OK, client, Get(HttpMethod.Get, $"/healthz?api_key={Key}&{QueryMarker}=1"));
+        await Expect(HttpStatusCode.OK, client, Get(HttpMethod.Get, $"/healthz/upstreams?api_key={Key}&{QueryMarker}=1"));
         await Expect(HttpStatusCode.Forbidden, client, Get(HttpMethod.Get, $"/config/wrong{QueryMarker}?api_key={Key}"));
 
         AssertNoSecrets(proxy);

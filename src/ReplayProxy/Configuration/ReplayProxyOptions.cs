@@ -6,6 +6,9 @@ public sealed class ReplayProxyOptions
     public const string SectionName = "ReplayProxy";
     public const int DefaultUpstreamTimeoutSeconds = 30;
     public const long DefaultMaxRequestBodyBytes = 20 * 1024 * 1024;
+    public const int DefaultConfigDeadlineMilliseconds = 800;
+    public const int DefaultConfigStaleLimitSeconds = 24 * 60 * 60;
+    public const int DefaultConfigMemoryEntries = 100;
 
     /// <summary><c>US</c> or <c>EU</c>, case-insensitive; selects the Amplitude hosts.</summary>
     public string Region { get; set; } = "US";
@@ -26,6 +29,15 @@ public sealed class ReplayProxyOptions
     public int UpstreamTimeoutSeconds { get; set; } = DefaultUpstreamTimeoutSeconds;
 
     public long MaxRequestBodyBytes { get; set; } = DefaultMaxRequestBodyBytes;
+
+    /// <summary>How long a config GET waits for Amplitude before it is answered from memory (below the SDK's 1 s).</summary>
+    public int ConfigDeadlineMilliseconds { get; set; } = DefaultConfigDeadlineMilliseconds;
+
+    /// <summary>Oldest remembered config answer that may still be served when Amplitude fails; 0 turns the fallback off.</summary>
+    public int ConfigStaleLimitSeconds { get; set; } = DefaultConfigStaleLimitSeconds;
+
+    /// <summary>How many config answers (one per path and query) are remembered; the least recently used goes first.</summary>
+    public int ConfigMemoryEntries { get; set; } = DefaultConfigMemoryEntries;
 
     /// <summary>Extra headers added to every upstream request.</summary>
     public Dictionary<string, string> UpstreamHeaders { get; set; } = new(StringComparer.OrdinalIgnoreCase);

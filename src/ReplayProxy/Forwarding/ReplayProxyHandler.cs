@@ -3,6 +3,8 @@ using System.Net;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using ReplayProxy.ConfigFallback;
+using ReplayProxy.Diagnostics;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace ReplayProxy;
@@ -21,9 +23,13 @@ public sealed partial class ReplayProxyHandler
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly ReplayProxyTelemetry _telemetry;
     private readonly ILogger _logger;
+    private readonly ConfigForwarder _config;
+    private readonly UpstreamDiagnostics _diagnostics;
 
-    internal ReplayProxyHandler(AccessGate gate, IHttpForwarder forwarder, UpstreamClient upstream, ReplayProxySettings settings, ReplayProxyTelemetry telemetry, ILogger<ReplayProxyHandler> logger)
+    internal ReplayProxyHandler(AccessGate gate, IHttpForwarder forwarder, UpstreamClient upstream, ReplayProxySettings settings, ReplayProxyTelemetry telemetry, ILogger<ReplayProxyHandler> logger, ConfigForwarder config, UpstreamDiagnostics diagnostics)
     {
+        _config = config;
+        _diagnostics = diagnostics;
         _gate = gate;
         _forwarder = forwarder;
         _upstream = upstream.Invoker;
@@ -47,7 +53,10 @@ public sealed partial class ReplayProxyHandler
         ArgumentNullException.ThrowIfNull(route);
         var started = Stopwatch.GetTimestamp();
         var admission = await _gate.AdmitAsync(context, route);
-        var outcome = admission.Forward ? await ForwardAsync(context, route, admission) : new Outcome(admission.Status, admission.Error);
+        var outcome = !admission.Forward ? new Outcome(admission.Status, admission.Error)
+            : route == ReplayRoute.UpstreamHealth ? new Outcome(await _diagnostics.WriteAsync(context))
+            : route == ReplayRoute.Config && HttpMethods.IsGet(context.Request.Method) && _config.Enabled ? await ConfigAsync(context, admission)
+            : await ForwardAsync(context, route, admission);
         _telemetry.RecordRequest(route, context.Request.Method, outcome.Status, outcome.Error, Stopwatch.GetElapsedTime(started), outcome.RequestBytes, outcome.ResponseBytes);
     }
 
@@ -56,6 +65,14 @@ public sealed partial class ReplayProxyHandler
     {
         ArgumentNullException.ThrowIfNull(context);
         return ProblemResponses.WriteAsync(context, StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>Config GETs with the fallback on: a deadline of their own, and the last good answer when Amplitude fails.</summary>
+    private async Task<Outcome> ConfigAsync(HttpContext context, Admission admission)
+    {
+        admission.Body?.Dispose();
+        var config = await _config.ForwardAsync(context, admission.TrustEdge);
+        return new(config.Status, config.Error, 0, config.ResponseBytes);
     }
 
     private async Task<Outcome> ForwardAsync(HttpContext context, ReplayRoute route, Admission admission)

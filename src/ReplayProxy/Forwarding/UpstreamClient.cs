@@ -1,12 +1,13 @@
 using System.Net;
 using System.Text;
+using ReplayProxy.Diagnostics;
 
 namespace ReplayProxy;
 
 /// <summary>The one pooled HTTP client all requests share.</summary>
 internal sealed class UpstreamClient : IDisposable
 {
-    public UpstreamClient(ReplayProxySettings settings)
+    public UpstreamClient(ReplayProxySettings settings, UpstreamCertificateValidation certificates)
     {
         var handler = new SocketsHttpHandler
         {
@@ -27,6 +28,7 @@ internal sealed class UpstreamClient : IDisposable
             // what the client sent. The default (ASCII only) made any non-ASCII value a 502.
             RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8,
         };
+        handler.SslOptions.RemoteCertificateValidationCallback = certificates.OverrideCallback;
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
     }
 

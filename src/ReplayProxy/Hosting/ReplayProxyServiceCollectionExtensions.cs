@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ReplayProxy;
 using Yarp.ReverseProxy.Forwarder;
+using ReplayProxy.ConfigFallback;
+using ReplayProxy.Diagnostics;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -25,12 +27,17 @@ public static class ReplayProxyServiceCollectionExtensions
         services.AddOptions<ReplayProxyOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ReplayProxyOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>>(new UnknownSettingsValidator(section)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ConfigFallbackOptionsValidator>());
         services.AddMetrics();
         // Request paths and queries hold API keys; keep the framework's and YARP's logging from writing them.
         services.AddLogging(logging => logging.AddReplayProxyLogRules());
         services.AddHttpForwarder();
         services.TryAddSingleton<ReplayProxySettings>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(new UpstreamCertificateValidation());
         services.TryAddSingleton<UpstreamClient>();
+        services.TryAddSingleton<ConfigForwarder>();
+        services.TryAddSingleton<UpstreamDiagnostics>();
         services.TryAddSingleton<ReplayProxyTelemetry>();
         services.TryAddSingleton<AccessGate>();
         services.TryAddSingleton(sp => new ReplayProxyHandler(
@@ -39,7 +46,9 @@ public static class ReplayProxyServiceCollectionExtensions
             sp.GetRequiredService<UpstreamClient>(),
             sp.GetRequiredService<ReplayProxySettings>(),
             sp.GetRequiredService<ReplayProxyTelemetry>(),
-            sp.GetRequiredService<ILogger<ReplayProxyHandler>>()));
+            sp.GetRequiredService<ILogger<ReplayProxyHandler>>(),
+            sp.GetRequiredService<ConfigForwarder>(),
+            sp.GetRequiredService<UpstreamDiagnostics>()));
         return services;
     }
 }

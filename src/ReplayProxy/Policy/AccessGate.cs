@@ -60,6 +60,12 @@ internal sealed partial class AccessGate(ReplayProxySettings settings, ILogger<A
             return Admission.Answered(StatusCodes.Status204NoContent);
         }
 
+        if (route == ReplayRoute.UpstreamHealth)
+        {
+            // Admitted like a proxied request (Front Door, origin, method); the handler runs the diagnostics.
+            return Admission.Forwarded(trustEdge, origin, body: null);
+        }
+
         if (route.Upstream == UpstreamKind.None)
         {
             await WriteHealthyAsync(context);

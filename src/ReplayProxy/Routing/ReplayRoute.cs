@@ -10,9 +10,10 @@ public sealed class ReplayRoute
     public static readonly ReplayRoute HttpApi = new("httpapi", [ReplayRouteTemplates.HttpApi], UpstreamKind.Analytics, "POST", "OPTIONS");
     public static readonly ReplayRoute Batch = new("batch", [ReplayRouteTemplates.Batch], UpstreamKind.Analytics, "POST", "OPTIONS");
     public static readonly ReplayRoute Health = new("health", [ReplayRouteTemplates.Health], UpstreamKind.None, "GET", "HEAD");
+    public static readonly ReplayRoute UpstreamHealth = new("upstreams", [ReplayRouteTemplates.UpstreamHealth], UpstreamKind.None, "GET");
 
     /// <summary>Every route the proxy answers; anything else is 404.</summary>
-    public static IReadOnlyList<ReplayRoute> All { get; } = [Track, Config, HttpApi, Batch, Health];
+    public static IReadOnlyList<ReplayRoute> All { get; } = [Track, Config, HttpApi, Batch, Health, UpstreamHealth];
 
     private readonly FrozenSet<string> _methods;
 

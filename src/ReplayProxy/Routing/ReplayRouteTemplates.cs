@@ -13,4 +13,6 @@ public static class ReplayRouteTemplates
     public const string HttpApi = "2/httpapi";
     public const string Batch = "batch";
     public const string Health = "healthz";
+    /// <summary>Self-diagnosis: each upstream host checked, and a secret-free settings summary.</summary>
+    public const string UpstreamHealth = "healthz/upstreams";
 }

@@ -27,12 +27,13 @@ public sealed class ProxyHost : IAsyncDisposable
 
     /// <summary>Starts the proxy with every upstream pointing at <paramref name="upstream"/>, plus any extra settings
     /// (keys relative to the ReplayProxy section, e.g. "AllowedOrigins").</summary>
-    public static Task<ProxyHost> StartAsync(FakeAmplitude upstream, IDictionary<string, string?>? settings = null, Action<KestrelServerOptions>? kestrel = null) =>
-        StartAsync(upstream.BaseAddress, upstream.BaseAddress, upstream.BaseAddress, settings, kestrel);
+    public static Task<ProxyHost> StartAsync(FakeAmplitude upstream, IDictionary<string, string?>? settings = null, Action<KestrelServerOptions>? kestrel = null, Action<IServiceCollection>? services = null) =>
+        StartAsync(upstream.BaseAddress, upstream.BaseAddress, upstream.BaseAddress, settings, kestrel, services: services);
 
     /// <param name="kestrel">Optional changes to Kestrel's options (limits); the defaults are what the standalone host runs with.</param>
     /// <param name="traceEverything">Every category at Trace, overriding the log levels of the host's appsettings.json.</param>
-    public static async Task<ProxyHost> StartAsync(Uri replay, Uri config, Uri analytics, IDictionary<string, string?>? settings = null, Action<KestrelServerOptions>? kestrel = null, bool traceEverything = false)
+    /// <param name="services">Optional registrations made before the proxy's own (a test clock, a test certificate trust).</param>
+    public static async Task<ProxyHost> StartAsync(Uri replay, Uri config, Uri analytics, IDictionary<string, string?>? settings = null, Action<KestrelServerOptions>? kestrel = null, bool traceEverything = false, Action<IServiceCollection>? services = null)
     {
         var values = new Dictionary<string, string?>
         {
@@ -65,6 +66,7 @@ public sealed class ProxyHost : IAsyncDisposable
             k.AddServerHeader = false;
             kestrel?.Invoke(k);
         });
+        services?.Invoke(builder.Services);
         builder.Services.AddReplayProxy(builder.Configuration);
         var app = builder.Build();
         app.MapReplayProxy();

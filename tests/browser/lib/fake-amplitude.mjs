@@ -116,6 +116,13 @@ export async function startFakeAmplitude({ cors = false } = {}) {
       const plan = rec.apiKey && plans.get(rec.apiKey);
       if (plan) out = plan(rec, records.filter((r) => r.apiKey === rec.apiKey));
       if (!out) out = defaultResponse(rec);
+      // Outage control (config-outage.test.mjs): a plan may answer { hang: true } to accept the request and never
+      // answer it; the socket is dropped when the fake closes.
+      if (out.hang) {
+        rec.response = { status: null, hung: true, headers: {}, body: '' };
+        for (const w of waiters) w();
+        return;
+      }
       rec.response = { status: out.status, headers: out.headers || {}, body: out.body ?? '' };
       // Amplitude's own cookie must never be passed back to the site by the proxy.
       res.writeHead(out.status, { 'set-cookie': `${UPSTREAM_COOKIE}; Path=/`, ...corsHeaders, ...(out.headers || {}) });

@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace ReplayProxy.Diagnostics;
+
+/// <summary>
+/// <c>GET /healthz/upstreams</c>: each upstream host in use checked step by step, plus a summary of the settings with
+/// no secret in it. One check at a time and its result reused for <see cref="ReuseFor"/>, so the endpoint cannot be
+/// used to make the proxy flood Amplitude: concurrent calls share the check in flight.
+/// </summary>
+internal sealed class UpstreamDiagnostics
+{
+    public static readonly TimeSpan ReuseFor = TimeSpan.FromSeconds(10);
+
+    private readonly ReplayProxyOptions _options;
+    private readonly ReplayProxySettings _settings;
+    private readonly UpstreamProbe _probe;
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private Task<UpstreamHealthReport>? _current;
+    private DateTimeOffset _completedAt;
+
+    public UpstreamDiagnostics(IOptions<ReplayProxyOptions> options, ReplayProxySettings settings, UpstreamClient upstream, UpstreamCertificateValidation certificates, TimeProvider time)
+    {
+        _options = options.Value;
+        _settings = settings;
+        _time = time;
+        _probe = new UpstreamProbe(upstream.Invoker, settings, certificates, time);
+    }
+
+    public Task<UpstreamHealthReport> CheckAsync()
+    {
+        lock (_lock)
+        {
+            if (_current is { } current && (!current.IsCompleted || _time.GetUtcNow() - _completedAt < ReuseFor))
+            {
+                return current;
+            }
+
+            // Not tied to any caller's cancellation: every caller waits for the same check.
+            return _current = Task.Run(RunAsync);
+        }
+    }
+
+    public async Task<int> WriteAsync(HttpContext context)
+    {
+        var report = await CheckAsync();
+        var status = report.AllReachable ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        response.Headers.CacheControl = "no-store";
+        using var buffer = new PooledBuffer(4096);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            report.Write(json, SettingsSummary.From(_options, _settings));
+        }
+
+        response.ContentLength = buffer.WrittenCount;
+        await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+        return status;
+    }
+
+    private async Task<UpstreamHealthReport> RunAsync()
+    {
+        var checkedAt = _time.GetUtcNow();
+        var results = await Task.WhenAll(Targets().Select(_probe.ProbeAsync));
+        lock (_lock)
+        {
+            _completedAt = _time.GetUtcNow();
+        }
+
+        return new UpstreamHealthReport(checkedAt, results);
+    }
+
+    /// <summary>The distinct hosts in use (scheme, host, port), each with the routes that go there.</summary>
+    private IEnumerable<UpstreamTarget> Targets()
+    {
+        var kinds = new[]
+        {
+            (Name: "replay", Upstream: _settings.ReplayUpstream),
+            (Name: "config", Upstream: _settings.ConfigUpstream),
+            (Name: "analytics", Upstream: _settings.AnalyticsUpstream),
+        };
+        static bool IsHttps(UpstreamBaseUrl upstream) => upstream.Target("/", null).Scheme == Uri.UriSchemeHttps;
+        return kinds
+            .GroupBy(k => (Https: IsHttps(k.Upstream), Host: k.Upstream.Host.ToLowerInvariant(), k.Upstream.Port))
+            .Select(g => new UpstreamTarget(g.First().Upstream, g.Key.Https, g.Select(k => k.Name).ToArray()));
+    }
+}
+
+/// <summary>The outcome of one check, written as the endpoint's JSON.</summary>
+internal sealed record UpstreamHealthReport(DateTimeOffset CheckedAt, IReadOnlyList<UpstreamProbeResult> Upstreams)
+{
+    public bool AllReachable => Upstreams.All(u => u.Reachable);
+
+    public void Write(Utf8JsonWriter json, SettingsSummary settings)
+    {
+        json.WriteStartObject();
+        json.WriteString("status", AllReachable ? "healthy" : "unhealthy");
+        json.WriteString("checkedAt", CheckedAt.ToString("O", CultureInfo.InvariantCulture));
+        json.WriteNumber("reusedForSeconds", UpstreamDiagnostics.ReuseFor.TotalSeconds);
+        json.WriteStartArray("upstreams");
+        foreach (var u in Upstreams)
+        {
+            json.WriteStartObject();
+            json.WriteString("host", u.Target.Upstream.Host);
+            json.WriteNumber("port", u.Target.Upstream.Port);
+            json.WriteString("scheme", u.Target.Https ? "https" : "http");
+            json.WriteStartArray("usedBy");
+            foreach (var name in u.Target.UsedBy)
+            {
+                json.WriteStringValue(name);
+            }
+
+            json.WriteEndArray();
+            json.WriteBoolean("reachable", u.Reachable);
+            WriteStep(json, "dns", u.Dns);
+            json.WriteNumber("addresses", u.AddressCount);
+            json.WriteEndObject();
+            WriteStep(json, "connect", u.Connect);
+            json.WriteEndObject();
+            if (u.Tls is { } tls)
+            {
+                WriteStep(json, "tls", tls);
+                WriteOptional(json, "protocol", u.TlsProtocol);
+                if (u.CertificateDaysToExpiry is { } days)
+                {
+                    json.WriteNumber("certificateDaysToExpiry", days);
+                    json.WriteString("certificateNotAfter", u.CertificateNotAfter!.Value.ToString("O", CultureInfo.InvariantCulture));
+                }
+
+                json.WriteEndObject();
+            }
+
+            WriteStep(json, "http", u.Http);
+            if (u.HttpStatus is { } status)
+            {
+                json.WriteNumber("status", status);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        settings.Write(json);
+        json.WriteEndObject();
+    }
+
+    /// <summary>Opens the step's object; the caller may add fields, then closes it.</summary>
+    private static void WriteStep(Utf8JsonWriter json, string name, StepResult step)
+    {
+        json.WriteStartObject(name);
+        json.WriteBoolean("ok", step.Ok);
+        json.WriteNumber("milliseconds", step.Milliseconds);
+        WriteOptional(json, "error", step.Error);
+    }
+
+    private static void WriteOptional(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is not null)
+        {
+            json.WriteString(name, value);
+        }
+    }
+}
