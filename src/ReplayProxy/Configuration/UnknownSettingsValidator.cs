@@ -21,6 +21,9 @@ internal sealed class UnknownSettingsValidator(IConfiguration section) : IValida
         [nameof(ReplayProxyOptions.FrontDoorId)] = null,
         [nameof(ReplayProxyOptions.UpstreamTimeoutSeconds)] = null,
         [nameof(ReplayProxyOptions.MaxRequestBodyBytes)] = null,
+        [nameof(ReplayProxyOptions.ConfigDeadlineMilliseconds)] = null,
+        [nameof(ReplayProxyOptions.ConfigStaleLimitSeconds)] = null,
+        [nameof(ReplayProxyOptions.ConfigMemoryEntries)] = null,
         [nameof(ReplayProxyOptions.UpstreamHeaders)] = [AnyChild],
     };
 

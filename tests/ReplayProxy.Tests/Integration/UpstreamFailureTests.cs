@@ -74,7 +74,8 @@ public sealed class UpstreamFailureTests
             await context.Response.Body.FlushAsync();
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
         };
-        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["UpstreamTimeoutSeconds"] = "1" });
+        // Config fallback off: this is the streaming forwarder's behaviour (ConfigFallback tests cover the other path).
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["UpstreamTimeoutSeconds"] = "1", ["ConfigStaleLimitSeconds"] = "0" });
         using var client = proxy.CreateClient();
 
         var watch = Stopwatch.StartNew();
@@ -103,7 +104,8 @@ public sealed class UpstreamFailureTests
             await Task.Delay(1000);
             context.Abort();
         };
-        await using var proxy = await ProxyHost.StartAsync(upstream);
+        // Config fallback off: this is the streaming forwarder's behaviour (ConfigFallback tests cover the other path).
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["ConfigStaleLimitSeconds"] = "0" });
         using var client = proxy.CreateClient();
 
         using var response = await client.GetAsync("/config/key", HttpCompletionOption.ResponseHeadersRead);

@@ -27,6 +27,21 @@ public sealed class UnknownSettingsTests
         ("ReplayProxy:UpstreamHeaders:X-Anything-At-All", "v"),
         ("Other:Section", "not ours")));
 
+    [Fact]
+    public void Every_property_of_the_options_is_a_known_setting()
+    {
+        // A setting added to ReplayProxyOptions but not to the validator would refuse itself at start.
+        var keys = typeof(ReplayProxyOptions).GetProperties()
+            .SelectMany(p => p.PropertyType == typeof(UpstreamOverrides)
+                ? typeof(UpstreamOverrides).GetProperties().Select(child => $"ReplayProxy:{p.Name}:{child.Name}")
+                : p.PropertyType == typeof(Dictionary<string, string>) ? [$"ReplayProxy:{p.Name}:X-Any"] : [$"ReplayProxy:{p.Name}"])
+            .Select(key => (key, "1"))
+            .ToArray();
+
+        Assert.True(keys.Length > 10);
+        Assert.Empty(Errors(keys));
+    }
+
     [Theory]
     [InlineData("ReplayProxy:Regoin")]
     [InlineData("ReplayProxy:Upstreams:Replays")]
