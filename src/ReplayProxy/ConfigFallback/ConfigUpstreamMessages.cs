@@ -1,8 +1,5 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
-using Microsoft.Net.Http.Headers;
 
 namespace ReplayProxy.ConfigFallback;
 
@@ -14,11 +11,7 @@ namespace ReplayProxy.ConfigFallback;
 internal static class ConfigUpstreamMessages
 {
     /// <summary>The upstream path: what follows <c>/config</c>, escaped as the client sent it.</summary>
-    public static string UpstreamPath(HttpRequest request)
-    {
-        var path = request.Path.ToUriComponent();
-        return "/" + ReplayRouteTemplates.Config + path[(1 + ReplayRouteTemplates.Config.Length)..];
-    }
+    public static string UpstreamPath(HttpRequest request) => AmplitudeTransformer.UpstreamPath(request, ReplayRoute.Config);
 
     public static HttpRequestMessage CreateRequest(HttpContext context, ReplayProxySettings settings, bool trustEdge)
     {
@@ -29,55 +22,11 @@ internal static class ConfigUpstreamMessages
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
 
-        foreach (var (name, values) in request.Headers)
-        {
-            if (HeaderPolicy.ForwardRequestHeader(name))
-            {
-                // A GET has no content, so a content header the request collection refuses has nowhere to go.
-                message.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
-            }
-        }
-
-        if (ClientAddress.Resolve(context, trustEdge) is { } clientIp)
-        {
-            message.Headers.TryAddWithoutValidation(ClientAddress.ForwardedForHeader, clientIp);
-        }
-
-        foreach (var (name, value) in settings.ExtraUpstreamHeaders)
-        {
-            message.Headers.Remove(name);
-            message.Headers.TryAddWithoutValidation(name, value);
-        }
-
+        // A GET has no content, so a content header the request collection refuses has nowhere to go.
+        AmplitudeTransformer.CopyRequestHeaders(context, message, settings, trustEdge);
         return message;
     }
 
-    public static void CopyResponseHeaders(HttpResponseMessage upstream, HttpResponse response)
-    {
-        var connection = upstream.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var tokens)
-            ? new StringValues(tokens.ToArray())
-            : StringValues.Empty;
-        Copy(upstream.Headers.NonValidated, response, connection);
-        Copy(upstream.Content.Headers.NonValidated, response, connection);
-    }
-
-    private static void Copy(HttpHeadersNonValidated source, HttpResponse response, StringValues connection)
-    {
-        foreach (var (name, values) in source)
-        {
-            if (!HeaderPolicy.ForwardResponseHeader(name, connection))
-            {
-                continue;
-            }
-
-            if (name.Equals(HeaderNames.Vary, StringComparison.OrdinalIgnoreCase))
-            {
-                // Ours (Vary: Origin) may already be there.
-                response.Headers.Append(name, values.ToArray());
-                continue;
-            }
-
-            response.Headers[name] = new StringValues(values.ToArray());
-        }
-    }
+    public static void CopyResponseHeaders(HttpResponseMessage upstream, HttpResponse response) =>
+        AmplitudeTransformer.CopyResponseHeaders(upstream, response);
 }

@@ -17,14 +17,7 @@ internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayR
     {
         var request = httpContext.Request;
         proxyRequest.RequestUri = settings.For(route.Upstream).Target(UpstreamPath(request, route), request.QueryString.Value);
-
-        foreach (var (name, values) in request.Headers)
-        {
-            if (HeaderPolicy.ForwardRequestHeader(name))
-            {
-                AddHeader(proxyRequest, name, values);
-            }
-        }
+        CopyRequestHeaders(httpContext, proxyRequest, settings, trustEdge);
 
         if (proxyRequest.Content is { } content)
         {
@@ -32,6 +25,21 @@ internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayR
             // client's length goes as it came, unless chunked framing overrides it (RFC 9112 §6.3).
             content.Headers.ContentLength = bufferedBodyLength
                 ?? (request.Headers.ContainsKey(HeaderNames.TransferEncoding) ? null : request.ContentLength);
+        }
+
+        return default;
+    }
+
+    /// <summary>The request headers that may cross, the client IP, then the configured extra headers. The config
+    /// fallback (which sends its own request) applies the same policy through this.</summary>
+    internal static void CopyRequestHeaders(HttpContext httpContext, HttpRequestMessage proxyRequest, ReplayProxySettings settings, bool trustEdge)
+    {
+        foreach (var (name, values) in httpContext.Request.Headers)
+        {
+            if (HeaderPolicy.ForwardRequestHeader(name))
+            {
+                AddHeader(proxyRequest, name, values);
+            }
         }
 
         if (ClientAddress.Resolve(httpContext, trustEdge) is { } clientIp)
@@ -44,8 +52,6 @@ internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayR
             proxyRequest.Headers.Remove(name);
             proxyRequest.Headers.TryAddWithoutValidation(name, value);
         }
-
-        return default;
     }
 
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
@@ -56,7 +62,14 @@ internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayR
             return new(false);
         }
 
-        var response = httpContext.Response;
+        CopyResponseHeaders(proxyResponse, httpContext.Response);
+        return new(true);
+    }
+
+    /// <summary>Amplitude's response headers minus cookies, CORS, Alt-Svc and hop-by-hop ones (also used by the
+    /// config fallback).</summary>
+    internal static void CopyResponseHeaders(HttpResponseMessage proxyResponse, HttpResponse response)
+    {
         var upstreamHeaders = proxyResponse.Headers.NonValidated;
         var connection = upstreamHeaders.TryGetValues(HeaderNames.Connection, out var tokens)
             ? new StringValues(tokens.ToArray())
@@ -69,8 +82,6 @@ internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayR
         {
             response.Headers.ContentLength = null;
         }
-
-        return new(true);
     }
 
     public override ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken) =>
@@ -79,7 +90,7 @@ internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayR
 
     /// <summary>Fixed routes go to their canonical path; config keeps what follows <c>/config</c>, escaped again.
     /// Either way the path is one the route matched, appended to the configured upstream base.</summary>
-    private static string UpstreamPath(HttpRequest request, ReplayRoute route)
+    internal static string UpstreamPath(HttpRequest request, ReplayRoute route)
     {
         if (route != ReplayRoute.Config)
         {
