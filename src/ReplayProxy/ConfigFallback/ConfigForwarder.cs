@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
@@ -33,6 +34,9 @@ internal sealed partial class ConfigForwarder
     private readonly TimeSpan _deadline;
     private readonly TimeSpan _staleLimit;
 
+    /// <summary>Fetches that passed their deadline and still wait for Amplitude, by path and query.</summary>
+    private readonly ConcurrentDictionary<string, Task<UpstreamAnswer>> _overdue = new(StringComparer.Ordinal);
+
     public ConfigForwarder(IOptions<ReplayProxyOptions> options, ReplayProxySettings settings, UpstreamClient upstream, ReplayProxyTelemetry telemetry, TimeProvider time, ILogger<ConfigForwarder> logger)
     {
         var value = options.Value;
@@ -57,6 +61,14 @@ internal sealed partial class ConfigForwarder
         var upstream = _settings.ConfigUpstream;
         using var activity = ReplayProxyTelemetry.StartForward(ReplayRoute.Config, request.Method, upstream);
 
+        if (_overdue.TryGetValue(key, out var overdue) && !overdue.IsCompleted && Recall(key, request) is { } known)
+        {
+            // Amplitude has let an earlier fetch of this config pass its deadline and still not answered: a second
+            // wait would spend most of the SDK's 1.5 s on the same outage. That fetch still refreshes the memory.
+            LogOverdueServedStale(_logger, upstream.Host, AgeSeconds(known));
+            return await WriteRememberedAsync(context, known, activity);
+        }
+
         // Everything the fetch needs from the request is read here: it may outlive the request.
         var fetch = FetchAsync(ConfigUpstreamMessages.CreateRequest(context, _settings, trustEdge), key, MayRemember(request));
         await Task.WhenAny(fetch, Task.Delay(_deadline, context.RequestAborted));
@@ -70,6 +82,8 @@ internal sealed partial class ConfigForwarder
             if (Recall(key, request) is { } remembered)
             {
                 LogDeadlineServedStale(_logger, upstream.Host, (long)_deadline.TotalMilliseconds, AgeSeconds(remembered));
+                _overdue[key] = fetch;
+                _ = fetch.ContinueWith(done => _overdue.TryRemove(KeyValuePair.Create(key, done)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 ReleaseWhenDone(fetch);
                 return await WriteRememberedAsync(context, remembered, activity);
             }
@@ -379,6 +393,9 @@ internal sealed partial class ConfigForwarder
 
     [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "Forwarding config request to {UpstreamHost} failed: {ErrorType}; nothing remembered, answered {StatusCode}")]
     private static partial void LogForwardFailed(ILogger logger, string upstreamHost, string errorType, int statusCode);
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Warning, Message = "Config request to {UpstreamHost} still overdue; answered from memory at once ({AgeSeconds} s old)")]
+    private static partial void LogOverdueServedStale(ILogger logger, string upstreamHost, long ageSeconds);
 
     [LoggerMessage(EventId = 24, Level = LogLevel.Debug, Message = "Client went away during a config request")]
     private static partial void LogClientAborted(ILogger logger);

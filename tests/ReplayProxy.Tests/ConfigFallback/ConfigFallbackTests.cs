@@ -208,6 +208,28 @@ public sealed class ConfigFallbackTests
     }
 
     [Fact]
+    public async Task While_an_earlier_fetch_is_overdue_the_next_request_is_answered_from_memory_without_another_wait()
+    {
+        await using var outage = await ConfigOutage.StartAsync();
+        await ConfigResponseAssert.IsFreshAsync(await outage.GetConfigAsync(), ConfigOutage.Config);
+
+        outage.Hang();
+        await ConfigResponseAssert.IsStaleAsync(await outage.GetConfigAsync(), ConfigOutage.Config);
+        Assert.True(await Eventually(() => outage.HungRequests == 1), "the first fetch never reached Amplitude");
+
+        // The SDK's retry: no second fetch joins the outage, and the answer does not wait for a second deadline.
+        await ConfigResponseAssert.IsStaleAsync(await outage.GetConfigAsync(), ConfigOutage.Config);
+        Assert.Equal(1, outage.HungRequests);
+
+        // Once Amplitude answers the overdue fetch, config is Amplitude's again.
+        outage.Body = Updated;
+        outage.Release();
+        var forwarder = outage.Proxy.Services.GetRequiredService<ReplayProxy.ConfigFallback.ConfigForwarder>();
+        Assert.True(await Eventually(() => forwarder.Memory.Recall("/config/abc123?config_group=browser", TimeSpan.FromDays(1)) is { Body.Length: var n } && n == Updated.Length));
+        await ConfigResponseAssert.IsFreshAsync(await outage.GetConfigAsync(), Updated);
+    }
+
+    [Fact]
     public async Task A_late_answer_still_refreshes_the_memory()
     {
         await using var outage = await ConfigOutage.StartAsync();

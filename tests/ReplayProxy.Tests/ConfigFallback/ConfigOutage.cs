@@ -14,6 +14,7 @@ public sealed class ConfigOutage : IAsyncDisposable
 
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _upstreamDisposed;
+    private int _hungRequests;
 
     private ConfigOutage(FakeAmplitude upstream, ProxyHost proxy, ManualClock clock)
     {
@@ -74,6 +75,7 @@ public sealed class ConfigOutage : IAsyncDisposable
         Healthy();
         Upstream.BeforeBody = async context =>
         {
+            Interlocked.Increment(ref _hungRequests);
             try
             {
                 await _release.Task.WaitAsync(context.RequestAborted);
@@ -86,6 +88,9 @@ public sealed class ConfigOutage : IAsyncDisposable
             return false;
         };
     }
+
+    /// <summary>Config requests that reached the fake while it hangs.</summary>
+    public int HungRequests => Volatile.Read(ref _hungRequests);
 
     public void Release() => _release.TrySetResult();
 
