@@ -39,6 +39,7 @@ internal sealed class ReplayProxySettings
     /// <summary>The configured region, <c>US</c> or <c>EU</c>: the one unprefixed paths use.</summary>
     public string Region { get; }
 
+    /// <summary>The configured region's hosts (unprefixed paths).</summary>
     public UpstreamBaseUrl ReplayUpstream => For(UpstreamKind.Replay);
     public UpstreamBaseUrl ConfigUpstream => For(UpstreamKind.Config);
     public UpstreamBaseUrl AnalyticsUpstream => For(UpstreamKind.Analytics);

@@ -36,11 +36,15 @@ internal sealed class UpstreamDiagnostics
     /// then only the configured region's are, so a one-region deployment probes three hosts, not six.</summary>
     public void NoteRegionInUse(string region)
     {
+        // Read before writing: every prefixed request passes here, and a write each time would bounce the cache line.
         if (region == AmplitudeRegion.EU)
         {
-            _euInUse = true;
+            if (!_euInUse)
+            {
+                _euInUse = true;
+            }
         }
-        else
+        else if (!_usInUse)
         {
             _usInUse = true;
         }
