@@ -54,12 +54,13 @@ internal sealed partial class ConfigForwarder
 
     internal ConfigMemory Memory { get; }
 
-    public async Task<ConfigOutcome> ForwardAsync(HttpContext context, bool trustEdge)
+    public async Task<ConfigOutcome> ForwardAsync(HttpContext context, ReplayRoute route, bool trustEdge)
     {
         var request = context.Request;
-        var key = ConfigUpstreamMessages.UpstreamPath(request) + request.QueryString.Value;
-        var upstream = _settings.ConfigUpstream;
-        using var activity = ReplayProxyTelemetry.StartForward(ReplayRoute.Config, request.Method, upstream);
+        // The region prefix is part of the key: the two regions' answers for one key are not interchangeable.
+        var key = route.PathPrefix + route.UpstreamPath(request) + request.QueryString.Value;
+        var upstream = _settings.For(route);
+        using var activity = ReplayProxyTelemetry.StartForward(route, _settings.RegionOf(route), request.Method, upstream);
 
         if (_overdue.TryGetValue(key, out var overdue) && !overdue.IsCompleted && Recall(key, request) is { } known)
         {
@@ -70,7 +71,7 @@ internal sealed partial class ConfigForwarder
         }
 
         // Everything the fetch needs from the request is read here: it may outlive the request.
-        var fetch = FetchAsync(ConfigUpstreamMessages.CreateRequest(context, _settings, trustEdge), key, MayRemember(request));
+        var fetch = FetchAsync(ConfigUpstreamMessages.CreateRequest(context, route, _settings, trustEdge), key, MayRemember(request, route));
         await Task.WhenAny(fetch, Task.Delay(_deadline, context.RequestAborted));
         if (!fetch.IsCompleted)
         {
@@ -117,7 +118,7 @@ internal sealed partial class ConfigForwarder
                 {
                     // The body broke after the status line: relayed as far as it came, then cut, exactly as without
                     // the fallback, so a short body never looks complete.
-                    var partial = await RelayAsync(context, answer, activity);
+                    var partial = await RelayAsync(context, answer, upstream, activity);
                     context.Abort();
                     return new(status, answer.Error, partial.ResponseBytes);
                 }
@@ -134,7 +135,7 @@ internal sealed partial class ConfigForwarder
                 return await WriteRememberedAsync(context, fallback, activity);
             }
 
-            return await RelayAsync(context, answer, activity);
+            return await RelayAsync(context, answer, upstream, activity);
         }
     }
 
@@ -179,8 +180,8 @@ internal sealed partial class ConfigForwarder
     private static string? ContentEncoding(HttpResponseMessage response) =>
         response.Content.Headers.NonValidated.TryGetValues(HeaderNames.ContentEncoding, out var values) ? values.ToString() : null;
 
-    private bool MayRemember(HttpRequest request) =>
-        _settings.ApiKeys.AllowsAny || (ApiKeys.ConfigKey(request.Path) is { } key && _settings.ApiKeys.Allows(key));
+    private bool MayRemember(HttpRequest request, ReplayRoute route) =>
+        _settings.ApiKeys.AllowsAny || (ApiKeys.ConfigKey(route.WithoutPrefix(request.Path)) is { } key && _settings.ApiKeys.Allows(key));
 
     private static bool IsUpstreamTrouble(int status) => status >= 500 || status == StatusCodes.Status429TooManyRequests;
 
@@ -242,7 +243,7 @@ internal sealed partial class ConfigForwarder
         return new(StatusCodes.Status200OK, ProxyError.None, remembered.Body.Length);
     }
 
-    private async Task<ConfigOutcome> RelayAsync(HttpContext context, UpstreamAnswer answer, Activity? activity)
+    private async Task<ConfigOutcome> RelayAsync(HttpContext context, UpstreamAnswer answer, UpstreamBaseUrl upstreamBase, Activity? activity)
     {
         var upstream = answer.Response!;
         var status = (int)upstream.StatusCode;
@@ -279,7 +280,7 @@ internal sealed partial class ConfigForwarder
         {
             // The status line is gone; a short body must never look complete, so the connection is cut.
             var error = context.RequestAborted.IsCancellationRequested ? ProxyError.ClientAborted : ProxyError.UpstreamResponseAborted;
-            Fail(activity, _settings.ConfigUpstream, error);
+            Fail(activity, upstreamBase, error);
             context.Abort();
             return new(error.StatusCode(), error, written);
         }

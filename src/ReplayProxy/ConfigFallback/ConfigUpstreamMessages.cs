@@ -10,13 +10,10 @@ namespace ReplayProxy.ConfigFallback;
 /// </summary>
 internal static class ConfigUpstreamMessages
 {
-    /// <summary>The upstream path: what follows <c>/config</c>, escaped as the client sent it.</summary>
-    public static string UpstreamPath(HttpRequest request) => AmplitudeTransformer.UpstreamPath(request, ReplayRoute.Config);
-
-    public static HttpRequestMessage CreateRequest(HttpContext context, ReplayProxySettings settings, bool trustEdge)
+    public static HttpRequestMessage CreateRequest(HttpContext context, ReplayRoute route, ReplayProxySettings settings, bool trustEdge)
     {
         var request = context.Request;
-        var message = new HttpRequestMessage(HttpMethod.Get, settings.ConfigUpstream.Target(UpstreamPath(request), request.QueryString.Value))
+        var message = new HttpRequestMessage(HttpMethod.Get, settings.For(route).Target(route.UpstreamPath(request), request.QueryString.Value))
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,

@@ -6,6 +6,13 @@ internal static class AmplitudeRegion
     public const string US = "US";
     public const string EU = "EU";
 
+    public static readonly IReadOnlyList<string> All = [US, EU];
+
+    public static IReadOnlyList<UpstreamKind> UpstreamKinds { get; } = [UpstreamKind.Replay, UpstreamKind.Config, UpstreamKind.Analytics];
+
+    /// <summary>The canonical spelling (<c>US</c>, <c>EU</c>) of a known region.</summary>
+    public static string Normalize(string region) => string.Equals(region, EU, StringComparison.OrdinalIgnoreCase) ? EU : US;
+
     public static bool IsKnown(string? region) =>
         string.Equals(region, US, StringComparison.OrdinalIgnoreCase) || string.Equals(region, EU, StringComparison.OrdinalIgnoreCase);
 

@@ -13,7 +13,8 @@ public sealed class ReplayProxyOptions
     /// <summary><c>US</c> or <c>EU</c>, case-insensitive; selects the Amplitude hosts.</summary>
     public string Region { get; set; } = "US";
 
-    /// <summary>Absolute http(s) base URLs that replace one region host each.</summary>
+    /// <summary>Absolute http(s) base URLs that replace one Amplitude host each: <c>Replay</c>, <c>Config</c> and
+    /// <c>Analytics</c> those of <see cref="Region"/>, <c>EuReplay</c> ... <c>UsAnalytics</c> those of one region.</summary>
     public UpstreamOverrides Upstreams { get; set; } = new();
 
     /// <summary>Comma-separated exact origins; empty allows any origin.</summary>
@@ -43,9 +44,43 @@ public sealed class ReplayProxyOptions
     public Dictionary<string, string> UpstreamHeaders { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
+/// <summary>
+/// Host overrides. <c>Replay</c>, <c>Config</c> and <c>Analytics</c> apply to the configured region only (unprefixed
+/// paths and that region's own prefix); the region-named ones apply to that region wherever it is used, so that
+/// <c>/eu/...</c> can be pointed elsewhere without touching the default region. Setting both for the same host is an
+/// error at start.
+/// </summary>
 public sealed class UpstreamOverrides
 {
     public string? Replay { get; set; }
     public string? Config { get; set; }
     public string? Analytics { get; set; }
+    public string? EuReplay { get; set; }
+    public string? EuConfig { get; set; }
+    public string? EuAnalytics { get; set; }
+    public string? UsReplay { get; set; }
+    public string? UsConfig { get; set; }
+    public string? UsAnalytics { get; set; }
+
+    /// <summary>The override of the configured region's host, by setting name and value.</summary>
+    internal (string Name, string? Value) ForDefaultRegion(UpstreamKind kind) => kind switch
+    {
+        UpstreamKind.Replay => (nameof(Replay), Replay),
+        UpstreamKind.Config => (nameof(Config), Config),
+        UpstreamKind.Analytics => (nameof(Analytics), Analytics),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Route has no upstream."),
+    };
+
+    /// <summary>The override of one region's host, by setting name and value.</summary>
+    internal (string Name, string? Value) ForRegion(string region, UpstreamKind kind)
+    {
+        var eu = string.Equals(region, AmplitudeRegion.EU, StringComparison.OrdinalIgnoreCase);
+        return kind switch
+        {
+            UpstreamKind.Replay => eu ? (nameof(EuReplay), EuReplay) : (nameof(UsReplay), UsReplay),
+            UpstreamKind.Config => eu ? (nameof(EuConfig), EuConfig) : (nameof(UsConfig), UsConfig),
+            UpstreamKind.Analytics => eu ? (nameof(EuAnalytics), EuAnalytics) : (nameof(UsAnalytics), UsAnalytics),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Route has no upstream."),
+        };
+    }
 }

@@ -17,9 +17,21 @@ internal sealed class ReplayProxyOptionsValidator : IValidateOptions<ReplayProxy
             errors.Add($"{section}:Region is '{options.Region}'; allowed values are 'US' and 'EU' (case-insensitive).");
         }
 
-        ValidateUpstream(errors, "Replay", options.Upstreams.Replay);
-        ValidateUpstream(errors, "Config", options.Upstreams.Config);
-        ValidateUpstream(errors, "Analytics", options.Upstreams.Analytics);
+        foreach (var kind in AmplitudeRegion.UpstreamKinds)
+        {
+            var plain = options.Upstreams.ForDefaultRegion(kind);
+            ValidateUpstream(errors, plain.Name, plain.Value);
+            foreach (var region in AmplitudeRegion.All)
+            {
+                var regional = options.Upstreams.ForRegion(region, kind);
+                ValidateUpstream(errors, regional.Name, regional.Value);
+                if (AmplitudeRegion.IsKnown(options.Region) && AmplitudeRegion.Normalize(options.Region) == region
+                    && !string.IsNullOrWhiteSpace(plain.Value) && !string.IsNullOrWhiteSpace(regional.Value))
+                {
+                    errors.Add($"{section}:Upstreams:{plain.Name} and {section}:Upstreams:{regional.Name} both replace the {region} {plain.Name.ToLowerInvariant()} host (Region is {region}); set only one.");
+                }
+            }
+        }
 
         foreach (var origin in SettingList.Split(options.AllowedOrigins))
         {

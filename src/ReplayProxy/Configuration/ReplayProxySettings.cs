@@ -5,6 +5,9 @@ namespace ReplayProxy;
 /// <summary>The validated options, resolved once into the form the hot path reads.</summary>
 internal sealed class ReplayProxySettings
 {
+    private readonly UpstreamBaseUrl[] _us;
+    private readonly UpstreamBaseUrl[] _eu;
+
     public ReplayProxySettings(IOptions<ReplayProxyOptions> options)
         : this(options.Value)
     {
@@ -12,20 +15,34 @@ internal sealed class ReplayProxySettings
 
     public ReplayProxySettings(ReplayProxyOptions options)
     {
-        ReplayUpstream = Resolve(options.Upstreams.Replay, options.Region, UpstreamKind.Replay);
-        ConfigUpstream = Resolve(options.Upstreams.Config, options.Region, UpstreamKind.Config);
-        AnalyticsUpstream = Resolve(options.Upstreams.Analytics, options.Region, UpstreamKind.Analytics);
+        Region = AmplitudeRegion.Normalize(options.Region);
+        _us = AmplitudeRegion.UpstreamKinds.Select(kind => Resolve(options.Upstreams, AmplitudeRegion.US, kind)).ToArray();
+        _eu = AmplitudeRegion.UpstreamKinds.Select(kind => Resolve(options.Upstreams, AmplitudeRegion.EU, kind)).ToArray();
         Origins = new OriginPolicy(SettingList.Split(options.AllowedOrigins));
         ApiKeys = new ApiKeys(SettingList.Split(options.AllowedApiKeys));
         FrontDoorId = Guid.TryParse(options.FrontDoorId, out var id) ? id : null;
         UpstreamTimeout = TimeSpan.FromSeconds(options.UpstreamTimeoutSeconds);
         MaxRequestBodyBytes = options.MaxRequestBodyBytes;
         ExtraUpstreamHeaders = options.UpstreamHeaders.Select(h => KeyValuePair.Create(h.Key, h.Value)).ToArray();
+
+        // A region's own override first, then (for the configured region) the plain one, then Amplitude's host. The
+        // validator refuses both being set for the same host.
+        UpstreamBaseUrl Resolve(UpstreamOverrides overrides, string region, UpstreamKind kind)
+        {
+            var regional = overrides.ForRegion(region, kind).Value;
+            var plain = region == Region ? overrides.ForDefaultRegion(kind).Value : null;
+            var chosen = !string.IsNullOrWhiteSpace(regional) ? regional : plain;
+            return new(string.IsNullOrWhiteSpace(chosen) ? AmplitudeRegion.DefaultHost(region, kind) : new Uri(chosen, UriKind.Absolute));
+        }
     }
 
-    public UpstreamBaseUrl ReplayUpstream { get; }
-    public UpstreamBaseUrl ConfigUpstream { get; }
-    public UpstreamBaseUrl AnalyticsUpstream { get; }
+    /// <summary>The configured region, <c>US</c> or <c>EU</c>: the one unprefixed paths use.</summary>
+    public string Region { get; }
+
+    /// <summary>The configured region's hosts (unprefixed paths).</summary>
+    public UpstreamBaseUrl ReplayUpstream => For(UpstreamKind.Replay);
+    public UpstreamBaseUrl ConfigUpstream => For(UpstreamKind.Config);
+    public UpstreamBaseUrl AnalyticsUpstream => For(UpstreamKind.Analytics);
     public OriginPolicy Origins { get; }
     public ApiKeys ApiKeys { get; }
     public Guid? FrontDoorId { get; }
@@ -33,14 +50,24 @@ internal sealed class ReplayProxySettings
     public long MaxRequestBodyBytes { get; }
     public IReadOnlyList<KeyValuePair<string, string>> ExtraUpstreamHeaders { get; }
 
-    public UpstreamBaseUrl For(UpstreamKind kind) => kind switch
-    {
-        UpstreamKind.Replay => ReplayUpstream,
-        UpstreamKind.Config => ConfigUpstream,
-        UpstreamKind.Analytics => AnalyticsUpstream,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Route has no upstream."),
-    };
+    /// <summary>The region a route's requests go to: its prefix's, or the configured one.</summary>
+    public string RegionOf(ReplayRoute route) => route.Region ?? Region;
 
-    private static UpstreamBaseUrl Resolve(string? overrideUrl, string region, UpstreamKind kind) =>
-        new(string.IsNullOrWhiteSpace(overrideUrl) ? AmplitudeRegion.DefaultHost(region, kind) : new Uri(overrideUrl, UriKind.Absolute));
+    /// <summary>The configured region's host for <paramref name="kind"/>.</summary>
+    public UpstreamBaseUrl For(UpstreamKind kind) => For(Region, kind);
+
+    /// <summary>The host a route forwards to.</summary>
+    public UpstreamBaseUrl For(ReplayRoute route) => For(RegionOf(route), route.Upstream);
+
+    public UpstreamBaseUrl For(string region, UpstreamKind kind)
+    {
+        var hosts = region == AmplitudeRegion.EU ? _eu : _us;
+        return kind switch
+        {
+            UpstreamKind.Replay => hosts[0],
+            UpstreamKind.Config => hosts[1],
+            UpstreamKind.Analytics => hosts[2],
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Route has no upstream."),
+        };
+    }
 }

@@ -15,7 +15,7 @@ internal sealed class UnknownSettingsValidator(IConfiguration section) : IValida
     private static readonly Dictionary<string, string[]?> Known = new(StringComparer.OrdinalIgnoreCase)
     {
         [nameof(ReplayProxyOptions.Region)] = null,
-        [nameof(ReplayProxyOptions.Upstreams)] = [nameof(UpstreamOverrides.Replay), nameof(UpstreamOverrides.Config), nameof(UpstreamOverrides.Analytics)],
+        [nameof(ReplayProxyOptions.Upstreams)] = typeof(UpstreamOverrides).GetProperties().Select(p => p.Name).ToArray(),
         [nameof(ReplayProxyOptions.AllowedOrigins)] = null,
         [nameof(ReplayProxyOptions.AllowedApiKeys)] = null,
         [nameof(ReplayProxyOptions.FrontDoorId)] = null,
@@ -55,6 +55,6 @@ internal sealed class UnknownSettingsValidator(IConfiguration section) : IValida
         return unknown.Count == 0
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail(unknown.Select(path =>
-                $"{path} is not a setting of the proxy; check its spelling (settings: {string.Join(", ", Known.Keys)}; Upstreams: Replay, Config, Analytics)."));
+                $"{path} is not a setting of the proxy; check its spelling (settings: {string.Join(", ", Known.Keys)}; Upstreams: {string.Join(", ", Known[nameof(ReplayProxyOptions.Upstreams)]!)})."));
     }
 }

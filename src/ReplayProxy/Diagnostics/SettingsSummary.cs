@@ -6,9 +6,7 @@ namespace ReplayProxy.Diagnostics;
 /// as counts, no API key, origin, Front Door id or extra header value.</summary>
 internal sealed record SettingsSummary(
     string Region,
-    string? ReplayOverrideHost,
-    string? ConfigOverrideHost,
-    string? AnalyticsOverrideHost,
+    IReadOnlyList<KeyValuePair<string, string?>> OverrideHosts,
     int AllowedOrigins,
     int AllowedApiKeys,
     bool FrontDoorCheck,
@@ -20,10 +18,8 @@ internal sealed record SettingsSummary(
     int ConfigMemoryEntries)
 {
     public static SettingsSummary From(ReplayProxyOptions options, ReplayProxySettings settings) => new(
-        options.Region.ToUpperInvariant(),
-        OverrideHost(options.Upstreams.Replay, settings.ReplayUpstream),
-        OverrideHost(options.Upstreams.Config, settings.ConfigUpstream),
-        OverrideHost(options.Upstreams.Analytics, settings.AnalyticsUpstream),
+        settings.Region,
+        OverrideHostsOf(options.Upstreams),
         SettingList.Split(options.AllowedOrigins).Length,
         SettingList.Split(options.AllowedApiKeys).Length,
         settings.FrontDoorId is not null,
@@ -39,9 +35,11 @@ internal sealed record SettingsSummary(
         json.WriteStartObject("settings");
         json.WriteString("region", Region);
         json.WriteStartObject("upstreamOverrides");
-        WriteHost(json, "replay", ReplayOverrideHost);
-        WriteHost(json, "config", ConfigOverrideHost);
-        WriteHost(json, "analytics", AnalyticsOverrideHost);
+        foreach (var (name, host) in OverrideHosts)
+        {
+            WriteHost(json, name, host);
+        }
+
         json.WriteEndObject();
         json.WriteNumber("allowedOrigins", AllowedOrigins);
         json.WriteNumber("allowedApiKeys", AllowedApiKeys);
@@ -57,7 +55,33 @@ internal sealed record SettingsSummary(
         json.WriteEndObject();
     }
 
-    private static string? OverrideHost(string? value, UpstreamBaseUrl resolved) => string.IsNullOrWhiteSpace(value) ? null : resolved.Host;
+    /// <summary>Every <c>Upstreams:*</c> setting as <c>replay</c>, <c>euReplay</c>, ...: its host name, or null when unset.
+    /// Region-specific ones appear only when set, so a one-region deployment's summary reads as before.</summary>
+    private static KeyValuePair<string, string?>[] OverrideHostsOf(UpstreamOverrides overrides)
+    {
+        var hosts = new List<KeyValuePair<string, string?>>();
+        foreach (var kind in AmplitudeRegion.UpstreamKinds)
+        {
+            var (name, value) = overrides.ForDefaultRegion(kind);
+            hosts.Add(KeyValuePair.Create(JsonNamingPolicy.CamelCase.ConvertName(name), HostOf(value)));
+        }
+
+        foreach (var region in AmplitudeRegion.All)
+        {
+            foreach (var kind in AmplitudeRegion.UpstreamKinds)
+            {
+                var (name, value) = overrides.ForRegion(region, kind);
+                if (HostOf(value) is { } host)
+                {
+                    hosts.Add(KeyValuePair.Create(JsonNamingPolicy.CamelCase.ConvertName(name), (string?)host));
+                }
+            }
+        }
+
+        return [.. hosts];
+    }
+
+    private static string? HostOf(string? value) => string.IsNullOrWhiteSpace(value) ? null : new Uri(value, UriKind.Absolute).Host;
 
     private static void WriteHost(Utf8JsonWriter json, string name, string? host)
     {

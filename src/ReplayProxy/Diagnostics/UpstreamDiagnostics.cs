@@ -21,6 +21,8 @@ internal sealed class UpstreamDiagnostics
     private readonly Lock _lock = new();
     private Task<UpstreamHealthReport>? _current;
     private DateTimeOffset _completedAt;
+    private volatile bool _euInUse;
+    private volatile bool _usInUse;
 
     public UpstreamDiagnostics(IOptions<ReplayProxyOptions> options, ReplayProxySettings settings, UpstreamClient upstream, UpstreamCertificateValidation certificates, TimeProvider time)
     {
@@ -28,6 +30,24 @@ internal sealed class UpstreamDiagnostics
         _settings = settings;
         _time = time;
         _probe = new UpstreamProbe(upstream.Invoker, settings, certificates, time);
+    }
+
+    /// <summary>A region-prefixed request arrived: that region's hosts are checked from the next check on. Until
+    /// then only the configured region's are, so a one-region deployment probes three hosts, not six.</summary>
+    public void NoteRegionInUse(string region)
+    {
+        // Read before writing: every prefixed request passes here, and a write each time would bounce the cache line.
+        if (region == AmplitudeRegion.EU)
+        {
+            if (!_euInUse)
+            {
+                _euInUse = true;
+            }
+        }
+        else if (!_usInUse)
+        {
+            _usInUse = true;
+        }
     }
 
     public Task<UpstreamHealthReport> CheckAsync()
@@ -75,19 +95,20 @@ internal sealed class UpstreamDiagnostics
         return new UpstreamHealthReport(checkedAt, results);
     }
 
-    /// <summary>The distinct hosts in use (scheme, host, port), each with the routes that go there.</summary>
+    /// <summary>The distinct hosts in use (scheme, host, port), each with the routes and regions that go there.</summary>
     private IEnumerable<UpstreamTarget> Targets()
     {
-        var kinds = new[]
-        {
-            (Name: "replay", Upstream: _settings.ReplayUpstream),
-            (Name: "config", Upstream: _settings.ConfigUpstream),
-            (Name: "analytics", Upstream: _settings.AnalyticsUpstream),
-        };
+        var regions = AmplitudeRegion.All.Where(r => r == _settings.Region || (r == AmplitudeRegion.EU ? _euInUse : _usInUse));
+        var kinds = regions.SelectMany(region => AmplitudeRegion.UpstreamKinds.Select(kind =>
+            (Name: kind.ToString().ToLowerInvariant(), Region: region, Upstream: _settings.For(region, kind)))).ToArray();
         static bool IsHttps(UpstreamBaseUrl upstream) => upstream.Target("/", null).Scheme == Uri.UriSchemeHttps;
         return kinds
             .GroupBy(k => (Https: IsHttps(k.Upstream), Host: k.Upstream.Host.ToLowerInvariant(), k.Upstream.Port))
-            .Select(g => new UpstreamTarget(g.First().Upstream, g.Key.Https, g.Select(k => k.Name).ToArray()));
+            .Select(g => new UpstreamTarget(
+                g.First().Upstream,
+                g.Key.Https,
+                g.Select(k => k.Name).Distinct().ToArray(),
+                g.Select(k => k.Region).Distinct().ToArray()));
     }
 }
 
@@ -113,6 +134,13 @@ internal sealed record UpstreamHealthReport(DateTimeOffset CheckedAt, IReadOnlyL
             foreach (var name in u.Target.UsedBy)
             {
                 json.WriteStringValue(name);
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("regions");
+            foreach (var region in u.Target.Regions)
+            {
+                json.WriteStringValue(region);
             }
 
             json.WriteEndArray();

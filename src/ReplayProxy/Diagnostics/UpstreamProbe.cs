@@ -30,7 +30,7 @@ internal sealed record StepResult(bool Ok, double Milliseconds, string? Error)
 }
 
 /// <summary>One upstream host in use and the routes that use it.</summary>
-internal sealed record UpstreamTarget(UpstreamBaseUrl Upstream, bool Https, IReadOnlyList<string> UsedBy);
+internal sealed record UpstreamTarget(UpstreamBaseUrl Upstream, bool Https, IReadOnlyList<string> UsedBy, IReadOnlyList<string> Regions);
 
 /// <summary>
 /// Checks one upstream host step by step on its own connection (DNS, TCP connect, TLS handshake with the forwarding

@@ -52,12 +52,17 @@ public sealed partial class ReplayProxyHandler
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(route);
         var started = Stopwatch.GetTimestamp();
+        if (route.Region is { } region)
+        {
+            _diagnostics.NoteRegionInUse(region);
+        }
+
         var admission = await _gate.AdmitAsync(context, route);
         var outcome = !admission.Forward ? new Outcome(admission.Status, admission.Error)
             : route == ReplayRoute.UpstreamHealth ? new Outcome(await _diagnostics.WriteAsync(context))
-            : route == ReplayRoute.Config && HttpMethods.IsGet(context.Request.Method) && _config.Enabled ? await ConfigAsync(context, admission)
+            : route.Unprefixed == ReplayRoute.Config && HttpMethods.IsGet(context.Request.Method) && _config.Enabled ? await ConfigAsync(context, route, admission)
             : await ForwardAsync(context, route, admission);
-        _telemetry.RecordRequest(route, context.Request.Method, outcome.Status, outcome.Error, Stopwatch.GetElapsedTime(started), outcome.RequestBytes, outcome.ResponseBytes);
+        _telemetry.RecordRequest(route, _settings.RegionOf(route), context.Request.Method, outcome.Status, outcome.Error, Stopwatch.GetElapsedTime(started), outcome.RequestBytes, outcome.ResponseBytes);
     }
 
     /// <summary>Answers a path outside the route table: 404 as problem details.</summary>
@@ -68,18 +73,18 @@ public sealed partial class ReplayProxyHandler
     }
 
     /// <summary>Config GETs with the fallback on: a deadline of their own, and the last good answer when Amplitude fails.</summary>
-    private async Task<Outcome> ConfigAsync(HttpContext context, Admission admission)
+    private async Task<Outcome> ConfigAsync(HttpContext context, ReplayRoute route, Admission admission)
     {
         admission.Body?.Dispose();
-        var config = await _config.ForwardAsync(context, admission.TrustEdge);
+        var config = await _config.ForwardAsync(context, route, admission.TrustEdge);
         return new(config.Status, config.Error, 0, config.ResponseBytes);
     }
 
     private async Task<Outcome> ForwardAsync(HttpContext context, ReplayRoute route, Admission admission)
     {
         using var bufferedBody = admission.Body;
-        var upstream = _settings.For(route.Upstream);
-        using var activity = ReplayProxyTelemetry.StartForward(route, context.Request.Method, upstream);
+        var upstream = _settings.For(route);
+        using var activity = ReplayProxyTelemetry.StartForward(route, _settings.RegionOf(route), context.Request.Method, upstream);
         var requestBody = MeteredRequestBody.Install(context.Request, bufferedBody is null ? context.Request.Body : AsStream(bufferedBody), _settings.MaxRequestBodyBytes);
         var responseBody = new MeteredResponseBody(context.Response.Body);
         context.Response.Body = responseBody;

@@ -16,7 +16,7 @@ internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayR
     public override ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         var request = httpContext.Request;
-        proxyRequest.RequestUri = settings.For(route.Upstream).Target(UpstreamPath(request, route), request.QueryString.Value);
+        proxyRequest.RequestUri = settings.For(route).Target(route.UpstreamPath(request), request.QueryString.Value);
         CopyRequestHeaders(httpContext, proxyRequest, settings, trustEdge);
 
         if (proxyRequest.Content is { } content)
@@ -87,19 +87,6 @@ internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayR
     public override ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken) =>
         // Trailers would bypass the response header policy; the SDKs read none.
         default;
-
-    /// <summary>Fixed routes go to their canonical path; config keeps what follows <c>/config</c>, escaped again.
-    /// Either way the path is one the route matched, appended to the configured upstream base.</summary>
-    internal static string UpstreamPath(HttpRequest request, ReplayRoute route)
-    {
-        if (route != ReplayRoute.Config)
-        {
-            return "/" + route.Templates[0];
-        }
-
-        var path = request.Path.ToUriComponent();
-        return "/" + ReplayRouteTemplates.Config + path[(1 + ReplayRouteTemplates.Config.Length)..];
-    }
 
     private static void AddHeader(HttpRequestMessage proxyRequest, string name, StringValues values)
     {

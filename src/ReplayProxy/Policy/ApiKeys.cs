@@ -48,9 +48,9 @@ internal sealed class ApiKeys(IEnumerable<string> keys)
             }
         }
 
-        if (route == ReplayRoute.Config)
+        if (route.Unprefixed == ReplayRoute.Config)
         {
-            var key = ConfigKey(request.Path);
+            var key = ConfigKey(route.WithoutPrefix(request.Path));
             if (key is not null)
             {
                 found.Add(key);

@@ -2,7 +2,8 @@ namespace ReplayProxy;
 
 /// <summary>
 /// Route templates of the proxy, without a leading slash so that Azure Functions <c>Route =</c> can use them
-/// (the Functions host's route prefix is empty). Paths are exactly what the Amplitude SDKs request.
+/// (the Functions host's route prefix is empty). Paths are exactly what the Amplitude SDKs request, optionally under
+/// a region prefix (<c>eu/</c>, <c>us/</c>) that selects the Amplitude region and is not forwarded.
 /// </summary>
 public static class ReplayRouteTemplates
 {
@@ -15,4 +16,18 @@ public static class ReplayRouteTemplates
     public const string Health = "healthz";
     /// <summary>Self-diagnosis: each upstream host checked, and a secret-free settings summary.</summary>
     public const string UpstreamHealth = "healthz/upstreams";
+
+    public const string EuPrefix = "eu/";
+    public const string EuTrack = EuPrefix + Track;
+    public const string EuConfig = EuPrefix + Config;
+    public const string EuConfigWithKey = EuPrefix + ConfigWithKey;
+    public const string EuHttpApi = EuPrefix + HttpApi;
+    public const string EuBatch = EuPrefix + Batch;
+
+    public const string UsPrefix = "us/";
+    public const string UsTrack = UsPrefix + Track;
+    public const string UsConfig = UsPrefix + Config;
+    public const string UsConfigWithKey = UsPrefix + ConfigWithKey;
+    public const string UsHttpApi = UsPrefix + HttpApi;
+    public const string UsBatch = UsPrefix + Batch;
 }

@@ -14,6 +14,8 @@ public sealed class ReplayProxyTelemetry : IDisposable
     public const string ForwardActivityName = "ReplayProxy.Forward";
 
     internal const string RouteTag = "replay_proxy.route";
+    /// <summary>The Amplitude region a request went to (<c>us</c>, <c>eu</c>): its path prefix's, or the configured one.</summary>
+    internal const string RegionTag = "replay_proxy.region";
     internal const string MethodTag = "http.request.method";
     internal const string StatusTag = "http.response.status_code";
     internal const string ErrorTag = "error.type";
@@ -40,7 +42,7 @@ public sealed class ReplayProxyTelemetry : IDisposable
 
     internal static ActivitySource Source { get; } = new(ActivitySourceName);
 
-    internal static Activity? StartForward(ReplayRoute route, string method, UpstreamBaseUrl upstream)
+    internal static Activity? StartForward(ReplayRoute route, string region, string method, UpstreamBaseUrl upstream)
     {
         var activity = Source.StartActivity(ForwardActivityName, ActivityKind.Client);
         if (activity is null)
@@ -48,22 +50,28 @@ public sealed class ReplayProxyTelemetry : IDisposable
             return null;
         }
 
-        activity.DisplayName = $"{method} {route.Name}";
-        activity.SetTag(RouteTag, route.Name);
+        activity.DisplayName = $"{method} {route.Unprefixed.Name}";
+        activity.SetTag(RouteTag, route.Unprefixed.Name);
+        activity.SetTag(RegionTag, RegionValue(region));
         activity.SetTag(MethodTag, method);
         activity.SetTag(ServerAddressTag, upstream.Host);
         activity.SetTag(ServerPortTag, upstream.Port);
         return activity;
     }
 
-    internal void RecordRequest(ReplayRoute route, string method, int status, ProxyError error, TimeSpan elapsed, long requestBytes, long responseBytes)
+    internal void RecordRequest(ReplayRoute route, string region, string method, int status, ProxyError error, TimeSpan elapsed, long requestBytes, long responseBytes)
     {
         var tags = new TagList
         {
-            { RouteTag, route.Name },
+            { RouteTag, route.Unprefixed.Name },
             { MethodTag, KnownMethod(method) },
             { StatusTag, status },
         };
+        if (route.Upstream != UpstreamKind.None)
+        {
+            tags.Add(RegionTag, RegionValue(region));
+        }
+
         if (error != ProxyError.None)
         {
             tags.Add(ErrorTag, error.TagValue());
@@ -83,7 +91,9 @@ public sealed class ReplayProxyTelemetry : IDisposable
     }
 
     internal void RecordUpstreamError(ReplayRoute route, UpstreamBaseUrl upstream, ProxyError error) =>
-        _upstreamErrors.Add(1, new TagList { { RouteTag, route.Name }, { ServerAddressTag, upstream.Host }, { ErrorTag, error.TagValue() } });
+        _upstreamErrors.Add(1, new TagList { { RouteTag, route.Unprefixed.Name }, { ServerAddressTag, upstream.Host }, { ErrorTag, error.TagValue() } });
+
+    private static string RegionValue(string region) => region == AmplitudeRegion.EU ? "eu" : "us";
 
     /// <summary>Methods outside the route table are reported as <c>_OTHER</c> (OpenTelemetry semantic conventions), so
     /// a client cannot mint unbounded tag values.</summary>
