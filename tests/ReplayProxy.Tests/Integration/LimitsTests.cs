@@ -1,17 +1,17 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Integration;
 
-public sealed class LimitsTests
+public abstract class LimitsTests<TProxy>
+    where TProxy : IProxyKind
 {
     [Fact]
     public async Task Body_over_the_limit_by_content_length_is_413_that_the_sdk_splits_and_nothing_is_forwarded()
     {
         await using var upstream = await FakeAmplitude.StartAsync();
-        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "1000" });
+        await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(upstream.BaseAddress), new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "1000" });
         using var client = proxy.CreateClient();
 
         using var response = await client.PostAsync("/sessions/v2/track?device_id=d", new ByteArrayContent(new byte[1001]));
@@ -26,7 +26,7 @@ public sealed class LimitsTests
     public async Task Body_at_the_limit_is_forwarded()
     {
         await using var upstream = await FakeAmplitude.StartAsync();
-        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "1000" });
+        await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(upstream.BaseAddress), new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "1000" });
         using var client = proxy.CreateClient();
 
         using var response = await client.PostAsync("/sessions/v2/track", new ByteArrayContent(new byte[1000]));
@@ -39,7 +39,7 @@ public sealed class LimitsTests
     public async Task Chunked_body_over_the_limit_is_cut_off_while_streaming_with_413()
     {
         await using var upstream = await FakeAmplitude.StartAsync();
-        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "100000" });
+        await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(upstream.BaseAddress), new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "100000" });
 
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(proxy.BaseAddress.Host, proxy.BaseAddress.Port);
@@ -63,7 +63,7 @@ public sealed class LimitsTests
             // The proxy may close before the whole body is written.
         }
 
-        var answer = await ReadHeadAsync(stream);
+        var answer = await RawHttp.ReadHeadAsync(stream);
         Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
         Assert.DoesNotContain(upstream.Received, r => r.BodyCompleted && r.BodyLength > 100_000);
     }
@@ -73,11 +73,8 @@ public sealed class LimitsTests
     [Fact]
     public async Task Chunked_body_over_the_limit_is_413_even_when_the_upstream_is_unreachable()
     {
-        using var closedPort = new TcpListener(IPAddress.Loopback, 0);
-        closedPort.Start();
-        var closed = new Uri($"http://127.0.0.1:{((IPEndPoint)closedPort.LocalEndpoint).Port}");
-        closedPort.Stop();
-        await using var proxy = await ProxyHost.StartAsync(closed, closed, closed, new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "100000" });
+        var closed = Loopback.ClosedAddress();
+        await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(closed), new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "100000" });
 
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(proxy.BaseAddress.Host, proxy.BaseAddress.Port);
@@ -99,18 +96,15 @@ public sealed class LimitsTests
             // The proxy may close before the whole body is written.
         }
 
-        var answer = await ReadHeadAsync(stream);
+        var answer = await RawHttp.ReadHeadAsync(stream);
         Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Chunked_body_within_the_limit_is_502_when_the_upstream_is_unreachable()
     {
-        using var closedPort = new TcpListener(IPAddress.Loopback, 0);
-        closedPort.Start();
-        var closed = new Uri($"http://127.0.0.1:{((IPEndPoint)closedPort.LocalEndpoint).Port}");
-        closedPort.Stop();
-        await using var proxy = await ProxyHost.StartAsync(closed, closed, closed, new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "100000" });
+        var closed = Loopback.ClosedAddress();
+        await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(closed), new Dictionary<string, string?> { ["MaxRequestBodyBytes"] = "100000" });
 
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(proxy.BaseAddress.Host, proxy.BaseAddress.Port);
@@ -119,21 +113,25 @@ public sealed class LimitsTests
         await stream.WriteAsync(new byte[10_000]);
         await stream.WriteAsync("\r\n0\r\n\r\n"u8.ToArray());
 
-        var answer = await ReadHeadAsync(stream);
+        var answer = await RawHttp.ReadHeadAsync(stream);
         Assert.StartsWith("HTTP/1.1 502", answer, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Client_abort_mid_upload_cancels_the_upstream_request()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Client_abort_mid_upload_cancels_the_upstream_request(bool chunked)
     {
         await using var upstream = await FakeAmplitude.StartAsync();
-        await using var proxy = await ProxyHost.StartAsync(upstream);
+        await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(upstream.BaseAddress));
 
         using (var tcp = new TcpClient())
         {
             await tcp.ConnectAsync(proxy.BaseAddress.Host, proxy.BaseAddress.Port);
             var stream = tcp.GetStream();
-            await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /sessions/v2/track HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n"));
+            var framing = chunked ? "Transfer-Encoding: chunked" : "Content-Length: 1000000";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /sessions/v2/track HTTP/1.1\r\nHost: x\r\n{framing}\r\n\r\n"));
+            await stream.WriteAsync(chunked ? Encoding.ASCII.GetBytes($"{200_000:X}\r\n") : []);
             await stream.WriteAsync(new byte[200_000]);
             await stream.FlushAsync();
             // Let the proxy start streaming the body upstream before the client vanishes.
@@ -141,36 +139,22 @@ public sealed class LimitsTests
             tcp.Client.LingerState = new LingerOption(true, 0);
         }
 
-        await WaitUntil(() => upstream.AbortedRequests == 1, TimeSpan.FromSeconds(10));
+        if (!chunked && TProxy.HostRoutesRequests)
+        {
+            // The Functions host reads a body with a Content-Length whole before it invokes the worker: an upload cut
+            // short never reaches the proxy, so nothing reaches Amplitude.
+            await Task.Delay(1000);
+            Assert.Empty(upstream.Received);
+            return;
+        }
+
+        await Eventually.WaitUntil(() => upstream.AbortedRequests == 1, TimeSpan.FromSeconds(10));
         Assert.Equal(1, upstream.AbortedRequests);
         Assert.DoesNotContain(upstream.Received, r => r.BodyCompleted);
     }
-
-    internal static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (!condition() && DateTime.UtcNow < until)
-        {
-            await Task.Delay(20);
-        }
-    }
-
-    internal static async Task<string> ReadHeadAsync(Stream stream)
-    {
-        var buffer = new byte[8192];
-        var text = new StringBuilder();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!text.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-        {
-            var read = await stream.ReadAsync(buffer, cts.Token);
-            if (read == 0)
-            {
-                break;
-            }
-
-            text.Append(Encoding.ASCII.GetString(buffer, 0, read));
-        }
-
-        return text.ToString();
-    }
 }
+
+public sealed class StandaloneLimitsTests : LimitsTests<StandaloneProxy>;
+
+[Collection(FunctionsHostCollection.Name)]
+public sealed class FunctionsLimitsTests : LimitsTests<FunctionsProxy>;
