@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 
 namespace ReplayProxy.Functions.Tests;
 
@@ -58,7 +59,9 @@ public sealed class WorkerLifecycleTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        Assert.Equal(body, WorkerPath.Received(upstream, marker).Body);
+        var received = WorkerPath.Received(upstream, marker);
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(body)), received.BodySha256);
+        Assert.Equal(body.Length, received.BodyLength);
 
         var before = upstream.Received.Count;
         using (var response = await client.SendAsync(Upload(new byte[41943041], Guid.NewGuid().ToString())))

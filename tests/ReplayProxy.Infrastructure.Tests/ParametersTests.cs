@@ -88,7 +88,7 @@ public class ParametersTests(InfraFixture infra)
     {
         Assert.Equal(30, Int("upstreamTimeoutSeconds", "defaultValue"));
         Assert.Equal(1, Int("upstreamTimeoutSeconds", "minValue"));
-        var validator = Repo.Read("src", "ReplayProxy", "ReplayProxyOptionsValidator.cs");
+        var validator = Repo.Read("src", "ReplayProxy", "Configuration", "ReplayProxyOptionsValidator.cs");
         var proxyMax = Regex.Match(validator, @"MaxUpstreamTimeoutSeconds\s*=\s*(\d+)");
         Assert.True(proxyMax.Success, "ReplayProxyOptionsValidator.MaxUpstreamTimeoutSeconds not found");
         Assert.Equal(int.Parse(proxyMax.Groups[1].Value, CultureInfo.InvariantCulture), Int("upstreamTimeoutSeconds", "maxValue"));
