@@ -1,6 +1,6 @@
 using System.IO.Compression;
-using System.Net.Http.Headers;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 
 namespace ReplayProxy.Functions.Tests;
