@@ -6,9 +6,34 @@ using Microsoft.Extensions.Logging;
 
 namespace ReplayProxy.Tests.Integration;
 
-public abstract class UpstreamFailureTests<TProxy>
+public abstract class UpstreamFailureTests<TProxy> : IClassFixture<UpstreamFailureTests<TProxy>.Fixture>
     where TProxy : IProxyKind
 {
+    private const int TimeoutSeconds = 2;
+    private readonly FakeAmplitude _upstream;
+    private readonly IProxyUnderTest _proxy;
+    private readonly HttpClient _client;
+
+    protected UpstreamFailureTests(Fixture fixture)
+    {
+        ArgumentNullException.ThrowIfNull(fixture);
+        _upstream = fixture.Cleared();
+        _upstream.Respond = FakeAmplitude.DefaultRespond;
+        _proxy = fixture.Proxy;
+        // Each test that expects a log line waits for it, so what is left is the earlier tests' lines.
+        _proxy.Logs?.Clear();
+        _client = fixture.Client;
+    }
+
+    /// <summary>The proxy with an idle timeout of <see cref="TimeoutSeconds"/>, in front of a fake each test makes misbehave.</summary>
+    public sealed class Fixture : ProxyFixture<TProxy>
+    {
+        protected override IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>
+        {
+            ["UpstreamTimeoutSeconds"] = TimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
     [Fact]
     public async Task Connection_refused_is_a_quick_502()
     {
@@ -47,42 +72,36 @@ public abstract class UpstreamFailureTests<TProxy>
     [Fact]
     public async Task Upstream_that_never_answers_is_504_after_the_timeout()
     {
-        await using var upstream = await FakeAmplitude.StartAsync();
-        upstream.Respond = static (context, _) => Task.Delay(Timeout.Infinite, context.RequestAborted);
-        await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(upstream.BaseAddress), new Dictionary<string, string?> { ["UpstreamTimeoutSeconds"] = "1" });
-        using var client = proxy.CreateClient();
+        _upstream.Respond = static (context, _) => Task.Delay(Timeout.Infinite, context.RequestAborted);
 
         var watch = Stopwatch.StartNew();
-        using var response = await client.PostAsync("/2/httpapi", new StringContent("{}"));
+        using var response = await _client.PostAsync("/2/httpapi", new StringContent("{}"));
         watch.Stop();
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout);
-        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(TimeoutSeconds - 0.1), TimeSpan.FromSeconds(10));
     }
 
     [Fact]
     public async Task Upstream_stalling_after_headers_aborts_the_client_connection()
     {
-        await using var upstream = await FakeAmplitude.StartAsync();
-        upstream.Respond = static async (context, _) =>
+        _upstream.Respond = static async (context, _) =>
         {
             context.Response.ContentLength = 100;
             await context.Response.WriteAsync("partial");
             await context.Response.Body.FlushAsync();
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
         };
-        await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(upstream.BaseAddress), new Dictionary<string, string?> { ["UpstreamTimeoutSeconds"] = "1" });
-        using var client = proxy.CreateClient();
 
         var watch = Stopwatch.StartNew();
-        using var response = await client.GetAsync("/config/key", HttpCompletionOption.ResponseHeadersRead);
+        using var response = await _client.GetAsync("/config/key", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(100, response.Content.Headers.ContentLength);
 
         await AssertCutShortAsync(response);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
         // YARP cuts the client connection before the handler logs. The worker's logs are in another process.
-        if (proxy.Logs is { } logs)
+        if (_proxy.Logs is { } logs)
         {
             await Eventually.WaitUntil(() => logs.Entries.Any(e => e.Category.StartsWith("ReplayProxy", StringComparison.Ordinal)), TimeSpan.FromSeconds(5));
             Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("response_aborted", StringComparison.Ordinal));
@@ -92,8 +111,7 @@ public abstract class UpstreamFailureTests<TProxy>
     [Fact]
     public async Task Upstream_reset_mid_body_aborts_the_client_connection_never_a_short_complete_body()
     {
-        await using var upstream = await FakeAmplitude.StartAsync();
-        upstream.Respond = static async (context, _) =>
+        _upstream.Respond = static async (context, _) =>
         {
             // Chunked, so only the reset tells the proxy the body is short.
             await context.Response.WriteAsync(new string('x', 10_000));
@@ -103,15 +121,13 @@ public abstract class UpstreamFailureTests<TProxy>
             await Task.Delay(1000);
             context.Abort();
         };
-        await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(upstream.BaseAddress));
-        using var client = proxy.CreateClient();
 
-        using var response = await client.GetAsync("/config/key", HttpCompletionOption.ResponseHeadersRead);
+        using var response = await _client.GetAsync("/config/key", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         await AssertCutShortAsync(response);
         // YARP cuts the client connection before the handler logs. The worker's logs are in another process.
-        if (proxy.Logs is { } logs)
+        if (_proxy.Logs is { } logs)
         {
             await Eventually.WaitUntil(() => logs.Entries.Any(e => e.Category.StartsWith("ReplayProxy", StringComparison.Ordinal)), TimeSpan.FromSeconds(5));
             Assert.True(
@@ -133,22 +149,19 @@ public abstract class UpstreamFailureTests<TProxy>
     {
         var payload = new byte[5 * 1024 * 1024 + 17];
         Random.Shared.NextBytes(payload);
-        await using var upstream = await FakeAmplitude.StartAsync();
-        upstream.Respond = async (context, _) =>
+        _upstream.Respond = async (context, _) =>
         {
             context.Response.ContentType = "application/octet-stream";
             await context.Response.Body.WriteAsync(payload);
         };
-        await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(upstream.BaseAddress));
-        using var client = proxy.CreateClient();
 
-        using var response = await client.GetAsync("/config/key");
+        using var response = await _client.GetAsync("/config/key");
 
         Assert.Equal(payload, await response.Content.ReadAsByteArrayAsync());
     }
 }
 
-public sealed class StandaloneUpstreamFailureTests : UpstreamFailureTests<StandaloneProxy>;
+public sealed class StandaloneUpstreamFailureTests(UpstreamFailureTests<StandaloneProxy>.Fixture fixture) : UpstreamFailureTests<StandaloneProxy>(fixture);
 
 [Collection(FunctionsHostCollection.Name)]
-public sealed class FunctionsUpstreamFailureTests : UpstreamFailureTests<FunctionsProxy>;
+public sealed class FunctionsUpstreamFailureTests(UpstreamFailureTests<FunctionsProxy>.Fixture fixture) : UpstreamFailureTests<FunctionsProxy>(fixture);
