@@ -11,9 +11,10 @@ try
 {
     await host.StartAsync();
 }
-catch (OptionsValidationException ex)
+catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
 {
-    // Bad ReplayProxy__* settings stop the worker with a message that names each setting (the host logs it).
+    // Bad ReplayProxy__* settings (invalid, or not convertible to the setting's type) stop the worker with a message
+    // that names each setting (the host logs it).
     await Console.Error.WriteLineAsync($"ReplayProxy failed to start: {ex.Message}");
     return 1;
 }

@@ -1,59 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Logging;
 
 namespace ReplayProxy.Functions.Tests;
-
-internal sealed record CapturedLog(string Category, LogLevel Level, EventId EventId, string Message, string State);
-
-/// <summary>Every log line at every level, with its message, its structured state and its scopes.</summary>
-internal sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
-{
-    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
-
-    public ConcurrentQueue<CapturedLog> Entries { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => owner._scopes.Push(state);
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var text = new List<string> { state?.ToString() ?? string.Empty };
-            if (state is IEnumerable<KeyValuePair<string, object?>> pairs)
-            {
-                text.AddRange(pairs.Select(p => $"{p.Key}={p.Value}"));
-            }
-
-            owner._scopes.ForEachScope((scope, list) =>
-            {
-                list.Add(scope?.ToString() ?? string.Empty);
-                if (scope is IEnumerable<KeyValuePair<string, object?>> scopePairs)
-                {
-                    list.AddRange(scopePairs.Select(p => $"{p.Key}={p.Value}"));
-                }
-            }, text);
-            if (exception is not null)
-            {
-                text.Add(exception.ToString());
-            }
-
-            owner.Entries.Enqueue(new CapturedLog(category, logLevel, eventId, formatter(state, exception), string.Join('\n', text)));
-        }
-    }
-}
 
 /// <summary>Every activity from every source (started and stopped), and every metric measurement's tags, process-wide.</summary>
 internal sealed class TelemetryCapture : IDisposable

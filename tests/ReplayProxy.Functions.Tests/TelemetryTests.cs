@@ -49,7 +49,7 @@ public sealed class TelemetryTests : IAsyncLifetime
             await context.Response.WriteAsync("""{"code":200,"configs":{}}""", context.RequestAborted);
         });
         await _upstream.StartAsync();
-        _upstreamAddress = Address(_upstream);
+        _upstreamAddress = Loopback.AddressOf(_upstream);
     }
 
     public async Task DisposeAsync()
@@ -101,7 +101,7 @@ public sealed class TelemetryTests : IAsyncLifetime
             ["UpstreamTimeoutSeconds"] = "1",
             ["MaxRequestBodyBytes"] = "4096",
         });
-        await using var dead = await ProxyApp.StartAsync(ClosedPort(), new() { ["AllowedOrigins"] = AllowedOrigin });
+        await using var dead = await ProxyApp.StartAsync(Loopback.ClosedAddress(), new() { ["AllowedOrigins"] = AllowedOrigin });
         using var client = proxy.CreateClient();
         using var deadClient = dead.CreateClient();
         var path = $"/sessions/v2/track?device_id={QueryMarker}&api_key={Key}";
@@ -217,18 +217,6 @@ public sealed class TelemetryTests : IAsyncLifetime
         request.Headers.Add("Accept", "*/*");
         return request;
     }
-
-    private static Uri ClosedPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return new Uri($"http://127.0.0.1:{port}");
-    }
-
-    internal static Uri Address(WebApplication app) =>
-        new(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
 }
 
 /// <summary>The activity and meter listeners are process-wide: these tests do not run beside each other.</summary>
@@ -279,7 +267,7 @@ internal sealed class ProxyApp : IAsyncDisposable
         var app = builder.Build();
         app.MapReplayProxy();
         await app.StartAsync();
-        return new ProxyApp(app, logs, TelemetryTests.Address(app));
+        return new ProxyApp(app, logs, Loopback.AddressOf(app));
     }
 
     /// <summary>The browser's side: sends exactly what it is told and traces nothing itself.</summary>

@@ -19,12 +19,12 @@ public sealed class WorkerClientIpTests
     {
         await using var upstream = await FakeAmplitude.StartAsync();
         await using var host = await FunctionsHostProcess.StartAsync(WorkerPath.Settings(upstream.BaseAddress));
-        using var client = WorkerPath.Client(host.BaseAddress);
+        using var client = ProxyClient.Create(host.BaseAddress);
 
         var marker = await Send(client, ("X-Forwarded-For", SpoofedIp), ("X-Azure-ClientIP", EdgeClientIp), ("X-Real-IP", SpoofedIp));
 
         var received = WorkerPath.Received(upstream, marker);
-        Assert.Equal("127.0.0.1", received.Headers["X-Forwarded-For"]);
+        Assert.Equal("127.0.0.1", received.Header("X-Forwarded-For"));
         Assert.DoesNotContain(received.Headers, h => h.Value.Contains(SpoofedIp, StringComparison.Ordinal) || h.Value.Contains(EdgeClientIp, StringComparison.Ordinal));
     }
 
@@ -33,14 +33,14 @@ public sealed class WorkerClientIpTests
     {
         await using var upstream = await FakeAmplitude.StartAsync();
         await using var host = await FunctionsHostProcess.StartAsync(WorkerPath.Settings(upstream.BaseAddress, ("ReplayProxy__FrontDoorId", FrontDoorId)));
-        using var client = WorkerPath.Client(host.BaseAddress);
+        using var client = ProxyClient.Create(host.BaseAddress);
 
         var vouched = await Send(client, ("X-Azure-FDID", FrontDoorId), ("X-Azure-ClientIP", EdgeClientIp), ("X-Forwarded-For", SpoofedIp));
-        Assert.Equal(EdgeClientIp, WorkerPath.Received(upstream, vouched).Headers["X-Forwarded-For"]);
+        Assert.Equal(EdgeClientIp, WorkerPath.Received(upstream, vouched).Header("X-Forwarded-For"));
 
-        var before = upstream.Requests.Count;
+        var before = upstream.Received.Count;
         await Send(client, HttpStatusCode.Forbidden, ("X-Azure-FDID", Guid.NewGuid().ToString()), ("X-Azure-ClientIP", EdgeClientIp));
-        Assert.Equal(before, upstream.Requests.Count);
+        Assert.Equal(before, upstream.Received.Count);
     }
 
     private static Task<string> Send(HttpClient client, params (string Name, string Value)[] headers) => Send(client, HttpStatusCode.OK, headers);

@@ -29,7 +29,7 @@ public sealed class WorkerExportTests
         settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] =
             $"InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint={ingestion.BaseAddress}";
         await using var host = await FunctionsHostProcess.StartAsync(settings);
-        using var client = WorkerPath.Client(host.BaseAddress);
+        using var client = ProxyClient.Create(host.BaseAddress);
 
         using (var request = new HttpRequestMessage(HttpMethod.Post, $"/sessions/v2/track?device_id={QueryMarker}&session_id=1&api_key={Key}"))
         {
@@ -55,8 +55,8 @@ public sealed class WorkerExportTests
         Assert.Contains(items, t => t.Contains("\"name\":\"function track\"", StringComparison.Ordinal) && t.Contains("\"faas.name\":\"track\"", StringComparison.Ordinal));
         Assert.Contains(items, IsUpstreamCall);
         Assert.Contains(items, t => t.Contains("\"name\":\"replay_proxy.requests\"", StringComparison.Ordinal) && t.Contains("\"replay_proxy.route\":\"track\"", StringComparison.Ordinal));
-        Assert.All(ingestion.Requests, r => Assert.Equal("/v2.1/track", r.Path));
-        var everything = string.Join("\n", items.Concat(ingestion.Requests.SelectMany(r => r.Headers.Select(h => $"{h.Key}: {h.Value}")).Concat(ingestion.Requests.Select(r => r.Query))));
+        Assert.All(ingestion.Received, r => Assert.Equal("/v2.1/track", r.Path));
+        var everything = string.Join("\n", items.Concat(ingestion.Received.SelectMany(r => r.Headers.Select(h => $"{h.Key}: {h.Value}")).Concat(ingestion.Received.Select(r => r.Query))));
         foreach (var secret in new[] { Key, QueryMarker, CookieValue, BodyMarker, "api_key", "Bearer", "Cookie", "Authorization" })
         {
             Assert.DoesNotContain(secret, everything, StringComparison.OrdinalIgnoreCase);
@@ -68,14 +68,14 @@ public sealed class WorkerExportTests
 
     /// <summary>Each telemetry line the ingestion fake received, gunzipped when sent with gzip.</summary>
     private static List<string> Items(FakeAmplitude ingestion) =>
-        ingestion.Requests.Select(r =>
+        ingestion.Received.Select(r =>
         {
-            if (!r.Headers.TryGetValue("Content-Encoding", out var encoding) || !encoding.Contains("gzip", StringComparison.OrdinalIgnoreCase))
+            if (r.Header("Content-Encoding") is not { } encoding || !encoding.Contains("gzip", StringComparison.OrdinalIgnoreCase))
             {
-                return Encoding.UTF8.GetString(r.Body);
+                return Encoding.UTF8.GetString(r.Body!);
             }
 
-            using var gzip = new GZipStream(new MemoryStream(r.Body), CompressionMode.Decompress);
+            using var gzip = new GZipStream(new MemoryStream(r.Body!), CompressionMode.Decompress);
             using var text = new StreamReader(gzip, Encoding.UTF8);
             return text.ReadToEnd();
         }).ToList();

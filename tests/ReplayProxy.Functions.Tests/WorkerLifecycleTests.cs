@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 
 namespace ReplayProxy.Functions.Tests;
 
@@ -48,7 +49,7 @@ public sealed class WorkerLifecycleTests
     {
         await using var upstream = await FakeAmplitude.StartAsync();
         await using var host = await FunctionsHostProcess.StartAsync(WorkerPath.Settings(upstream.BaseAddress, ("ReplayProxy__MaxRequestBodyBytes", "41943040")));
-        using var client = WorkerPath.Client(host.BaseAddress);
+        using var client = ProxyClient.Create(host.BaseAddress);
 
         var marker = Guid.NewGuid().ToString();
         var body = new byte[35_000_000];
@@ -58,16 +59,18 @@ public sealed class WorkerLifecycleTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        Assert.Equal(body, WorkerPath.Received(upstream, marker).Body);
+        var received = WorkerPath.Received(upstream, marker);
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(body)), received.BodySha256);
+        Assert.Equal(body.Length, received.BodyLength);
 
-        var before = upstream.Requests.Count;
+        var before = upstream.Received.Count;
         using (var response = await client.SendAsync(Upload(new byte[41943041], Guid.NewGuid().ToString())))
         {
             Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, $"{response.StatusCode}\n{host.Output}\n{host.Error}");
             Assert.Contains("payload size exceeded", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        Assert.Equal(before, upstream.Requests.Count);
+        Assert.Equal(before, upstream.Received.Count);
     }
 
     private static HttpRequestMessage Upload(byte[] body, string marker)

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace ReplayProxy.Functions.Tests;
 
 /// <summary>These tests start processes (the test host and its worker) and share two cores: one at a time.</summary>
@@ -9,7 +7,7 @@ public sealed class WorkerPathCollection
     public const string Name = "Worker path";
 }
 
-/// <summary>Environment settings for the test host, and the browser's client.</summary>
+/// <summary>Environment settings for the test host.</summary>
 internal static class WorkerPath
 {
     public const string AllowedOrigin = "https://app.example.com";
@@ -17,13 +15,8 @@ internal static class WorkerPath
     /// <summary>Every upstream at the fake, plus the given settings (names as environment variables).</summary>
     public static Dictionary<string, string?> Settings(Uri upstream, params (string Name, string Value)[] more)
     {
-        var settings = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["ReplayProxy__Upstreams__Replay"] = upstream.ToString(),
-            ["ReplayProxy__Upstreams__Config"] = upstream.ToString(),
-            ["ReplayProxy__Upstreams__Analytics"] = upstream.ToString(),
-            ["ReplayProxy__AllowedOrigins"] = AllowedOrigin,
-        };
+        var settings = FunctionsProxy.Environment(ProxyUpstreams.All(upstream), null);
+        settings["ReplayProxy__AllowedOrigins"] = AllowedOrigin;
         foreach (var (name, value) in more)
         {
             settings[name] = value;
@@ -32,22 +25,9 @@ internal static class WorkerPath
         return settings;
     }
 
-    /// <summary>Sends exactly what it is told: no cookies, no decompression, no proxy, no redirects.</summary>
-    public static HttpClient Client(Uri baseAddress) => new(new SocketsHttpHandler
-    {
-        UseCookies = false,
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-    })
-    {
-        BaseAddress = baseAddress,
-        Timeout = TimeSpan.FromSeconds(60),
-    };
-
     /// <summary>The one request the fake received carrying this test's marker header.</summary>
     public static ReceivedRequest Received(FakeAmplitude upstream, string marker) =>
-        Assert.Single(upstream.Requests, r => r.Headers.TryGetValue("X-Test-Id", out var id) && id == marker);
+        Assert.Single(upstream.Received, r => r.Header("X-Test-Id") == marker);
 }
 
 /// <summary>One test host with its worker, in front of one fake Amplitude, shared by a test class.</summary>

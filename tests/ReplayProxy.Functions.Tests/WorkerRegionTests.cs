@@ -28,7 +28,7 @@ public sealed class WorkerRegionTests(WorkerRegionFixture fixture) : IClassFixtu
     [InlineData("", "POST", "/batch", "")]
     public async Task Each_prefixed_trigger_reaches_its_regions_host_with_the_unprefixed_path(string prefix, string method, string path, string query)
     {
-        using var client = WorkerPath.Client(fixture.Host.BaseAddress);
+        using var client = ProxyClient.Create(fixture.Host.BaseAddress);
         var marker = Guid.NewGuid().ToString();
         using var request = new HttpRequestMessage(new HttpMethod(method), prefix + path + query);
         request.Headers.Add("X-Test-Id", marker);
@@ -48,8 +48,8 @@ public sealed class WorkerRegionTests(WorkerRegionFixture fixture) : IClassFixtu
         Assert.Equal(method, received.Method);
         Assert.Equal(path, received.Path);
         Assert.Equal(query, received.Query);
-        Assert.Equal(expected.BaseAddress.Authority, received.Headers["Host"]);
-        Assert.DoesNotContain(other.Requests, r => r.Headers.TryGetValue("X-Test-Id", out var id) && id == marker);
+        Assert.Equal(expected.BaseAddress.Authority, received.Host);
+        Assert.DoesNotContain(other.Received, r => r.Header("X-Test-Id") == marker);
     }
 
     [Theory]
@@ -57,8 +57,8 @@ public sealed class WorkerRegionTests(WorkerRegionFixture fixture) : IClassFixtu
     [InlineData("/us/config/k3yAbc")]
     public async Task Preflight_on_a_prefixed_path_is_answered_by_the_proxy_in_the_worker(string path)
     {
-        using var client = WorkerPath.Client(fixture.Host.BaseAddress);
-        var before = fixture.Eu.Requests.Count + fixture.Us.Requests.Count;
+        using var client = ProxyClient.Create(fixture.Host.BaseAddress);
+        var before = fixture.Eu.Received.Count + fixture.Us.Received.Count;
         using var request = new HttpRequestMessage(HttpMethod.Options, path);
         request.Headers.Add("Origin", WorkerPath.AllowedOrigin);
         request.Headers.Add("Access-Control-Request-Method", "POST");
@@ -70,7 +70,7 @@ public sealed class WorkerRegionTests(WorkerRegionFixture fixture) : IClassFixtu
         Assert.Equal(WorkerPath.AllowedOrigin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
         Assert.Equal("true", response.Headers.GetValues("Access-Control-Allow-Credentials").Single());
         Assert.Equal("authorization, content-type, content-encoding", response.Headers.GetValues("Access-Control-Allow-Headers").Single());
-        Assert.Equal(before, fixture.Eu.Requests.Count + fixture.Us.Requests.Count);
+        Assert.Equal(before, fixture.Eu.Received.Count + fixture.Us.Received.Count);
     }
 
     [Theory]
@@ -79,13 +79,13 @@ public sealed class WorkerRegionTests(WorkerRegionFixture fixture) : IClassFixtu
     [InlineData("POST", "/eu/us/batch")]
     public async Task Unknown_prefixes_and_prefixed_health_match_no_trigger(string method, string path)
     {
-        using var client = WorkerPath.Client(fixture.Host.BaseAddress);
-        var before = fixture.Eu.Requests.Count + fixture.Us.Requests.Count;
+        using var client = ProxyClient.Create(fixture.Host.BaseAddress);
+        var before = fixture.Eu.Received.Count + fixture.Us.Received.Count;
 
         using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal(before, fixture.Eu.Requests.Count + fixture.Us.Requests.Count);
+        Assert.Equal(before, fixture.Eu.Received.Count + fixture.Us.Received.Count);
     }
 }
 

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 
 namespace ReplayProxy.Functions.Tests;
 
@@ -17,7 +18,7 @@ public sealed class WorkerRouteTests(WorkerHostFixture fixture) : IClassFixture<
     [InlineData("POST", "/batch")]
     public async Task Every_proxied_route_reaches_the_upstream_with_its_path_and_query(string method, string pathAndQuery)
     {
-        using var client = WorkerPath.Client(fixture.Host.BaseAddress);
+        using var client = ProxyClient.Create(fixture.Host.BaseAddress);
         var marker = Guid.NewGuid().ToString();
         using var request = new HttpRequestMessage(new HttpMethod(method), pathAndQuery);
         request.Headers.Add("X-Test-Id", marker);
@@ -38,12 +39,12 @@ public sealed class WorkerRouteTests(WorkerHostFixture fixture) : IClassFixture<
         Assert.Equal(method, received.Method);
         Assert.Equal(uri.AbsolutePath, received.Path);
         Assert.Equal(uri.Query, received.Query);
-        Assert.False(received.Headers.ContainsKey("Cookie"));
-        Assert.Equal(fixture.Upstream.BaseAddress.Authority, received.Headers["Host"]);
+        Assert.Null(received.Header("Cookie"));
+        Assert.Equal(fixture.Upstream.BaseAddress.Authority, received.Header("Host"));
         // The worker's pairing header and the test host's X-Forwarded-* are the host's business, never Amplitude's.
-        Assert.False(received.Headers.ContainsKey("x-ms-invocation-id"));
-        Assert.False(received.Headers.ContainsKey("X-Forwarded-Host"));
-        Assert.False(received.Headers.ContainsKey("X-Forwarded-Proto"));
+        Assert.Null(received.Header("x-ms-invocation-id"));
+        Assert.Null(received.Header("X-Forwarded-Host"));
+        Assert.Null(received.Header("X-Forwarded-Proto"));
     }
 
     [Theory]
@@ -51,8 +52,8 @@ public sealed class WorkerRouteTests(WorkerHostFixture fixture) : IClassFixture<
     [InlineData("HEAD")]
     public async Task Health_answers_through_the_worker_without_calling_the_upstream(string method)
     {
-        using var client = WorkerPath.Client(fixture.Host.BaseAddress);
-        var before = fixture.Upstream.Requests.Count;
+        using var client = ProxyClient.Create(fixture.Host.BaseAddress);
+        var before = fixture.Upstream.Received.Count;
         using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/healthz"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         if (method == "GET")
@@ -60,7 +61,7 @@ public sealed class WorkerRouteTests(WorkerHostFixture fixture) : IClassFixture<
             Assert.Equal("""{"status":"healthy"}""", await response.Content.ReadAsStringAsync());
         }
 
-        Assert.Equal(before, fixture.Upstream.Requests.Count);
+        Assert.Equal(before, fixture.Upstream.Received.Count);
     }
 
     /// <summary>
@@ -78,19 +79,19 @@ public sealed class WorkerRouteTests(WorkerHostFixture fixture) : IClassFixture<
     [InlineData("GET", "/")]
     public async Task A_path_or_method_no_trigger_lists_is_404_and_reaches_nothing(string method, string path)
     {
-        using var client = WorkerPath.Client(fixture.Host.BaseAddress);
-        var before = fixture.Upstream.Requests.Count;
+        using var client = ProxyClient.Create(fixture.Host.BaseAddress);
+        var before = fixture.Upstream.Received.Count;
         using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.False(response.Content.Headers.Contains("Allow"));
-        Assert.Equal(before, fixture.Upstream.Requests.Count);
+        Assert.Equal(before, fixture.Upstream.Received.Count);
     }
 
     [Fact]
     public async Task Preflight_is_answered_by_the_proxy_in_the_worker()
     {
-        using var client = WorkerPath.Client(fixture.Host.BaseAddress);
-        var before = fixture.Upstream.Requests.Count;
+        using var client = ProxyClient.Create(fixture.Host.BaseAddress);
+        var before = fixture.Upstream.Received.Count;
         using var request = new HttpRequestMessage(HttpMethod.Options, "/sessions/v2/track");
         request.Headers.Add("Origin", WorkerPath.AllowedOrigin);
         request.Headers.Add("Access-Control-Request-Method", "POST");
@@ -100,7 +101,7 @@ public sealed class WorkerRouteTests(WorkerHostFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         Assert.Equal(WorkerPath.AllowedOrigin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
         Assert.Equal("true", response.Headers.GetValues("Access-Control-Allow-Credentials").Single());
-        Assert.Equal(before, fixture.Upstream.Requests.Count);
+        Assert.Equal(before, fixture.Upstream.Received.Count);
     }
 
     [Theory]
@@ -109,7 +110,7 @@ public sealed class WorkerRouteTests(WorkerHostFixture fixture) : IClassFixture<
     public async Task A_gzip_replay_upload_arrives_byte_identical_with_its_encoding_and_length(bool contentLength)
     {
         var payload = Gzip(3 * 1024 * 1024);
-        using var client = WorkerPath.Client(fixture.Host.BaseAddress);
+        using var client = ProxyClient.Create(fixture.Host.BaseAddress);
         var marker = Guid.NewGuid().ToString();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/sessions/v2/track?device_id=d1&session_id=1");
         request.Headers.Add("X-Test-Id", marker);
@@ -123,12 +124,13 @@ public sealed class WorkerRouteTests(WorkerHostFixture fixture) : IClassFixture<
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var received = WorkerPath.Received(fixture.Upstream, marker);
-        Assert.Equal(payload, received.Body);
-        Assert.Equal("gzip", received.Headers["Content-Encoding"]);
-        Assert.Equal("Bearer k3yAbc", received.Headers["Authorization"]);
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(payload)), received.BodySha256);
+        Assert.Equal(payload.Length, received.BodyLength);
+        Assert.Equal("gzip", received.Header("Content-Encoding"));
+        Assert.Equal("Bearer k3yAbc", received.Header("Authorization"));
         if (contentLength)
         {
-            Assert.Equal(payload.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), received.Headers["Content-Length"]);
+            Assert.Equal(payload.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), received.Header("Content-Length"));
         }
     }
 

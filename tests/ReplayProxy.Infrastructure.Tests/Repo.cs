@@ -1,15 +1,13 @@
 namespace ReplayProxy.Infrastructure.Tests;
 
-/// <summary>Locates the repository root (the directory holding ReplayFunctions.sln) and reads files from it.</summary>
+/// <summary>Reads files from the repository (root found by <see cref="Testing.Repo"/>).</summary>
 internal static class Repo
 {
-    private static readonly Lazy<string> RootPath = new(FindRoot);
-
-    public static string Root => RootPath.Value;
+    public static string Root => Testing.Repo.Root;
 
     public static string Infra => Path.Combine(Root, "infra");
 
-    public static string PathOf(params string[] parts) => Path.Combine([Root, .. parts]);
+    public static string PathOf(params string[] parts) => Testing.Repo.PathOf(parts);
 
     public static string Read(params string[] parts)
     {
@@ -28,18 +26,5 @@ internal static class Repo
             .ToList();
         Assert.NotEmpty(files);
         return files;
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ReplayFunctions.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("ReplayFunctions.sln not found above " + AppContext.BaseDirectory);
     }
 }

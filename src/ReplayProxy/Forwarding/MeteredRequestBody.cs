@@ -5,8 +5,8 @@ namespace ReplayProxy;
 
 /// <summary>
 /// The client's request body as the forwarder reads it: counted for telemetry, and cut off with
-/// <see cref="RequestBodyTooLargeException"/> once it passes the limit (hosts where Kestrel's own limit cannot be set,
-/// such as the Functions worker after the host has buffered the body, rely on this).
+/// <see cref="RequestBodyTooLargeException"/> once it passes the limit. This is the limit on every host: the gate never
+/// lowers Kestrel's own, which would drop the connection on a sender still sending instead of letting it read the 413.
 /// </summary>
 internal sealed class MeteredRequestBody(Stream inner, long maxBytes) : Stream
 {

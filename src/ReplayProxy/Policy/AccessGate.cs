@@ -77,9 +77,11 @@ internal sealed partial class AccessGate(ReplayProxySettings settings, ILogger<A
             return await RefuseAsync(context, route, ProxyError.RequestTooLarge, ProblemResponses.PayloadTooLargeDetail);
         }
 
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize && bodySize.MaxRequestBodySize < settings.MaxRequestBodyBytes)
         {
-            // Kestrel then refuses an oversize chunked body itself and closes the connection after the 413.
+            // Raised, never lowered: the proxy refuses an oversize body itself (413, MeteredRequestBody), and Kestrel
+            // then reads and discards the rest up to its own limit, so whoever is still sending (the browser, or the
+            // Functions host in front of the worker) reads the 413 instead of a reset connection.
             bodySize.MaxRequestBodySize = settings.MaxRequestBodyBytes;
         }
 

@@ -1,7 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Primitives;
 using ReplayProxy.ConfigFallback;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.ConfigFallback;
 

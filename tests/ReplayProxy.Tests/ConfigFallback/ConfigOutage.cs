@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.ConfigFallback;
 

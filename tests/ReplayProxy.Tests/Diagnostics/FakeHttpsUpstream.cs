@@ -41,7 +41,7 @@ public sealed class FakeHttpsUpstream : IAsyncDisposable
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync("""{"configs":{}}""");
         });
-        var address = await Infrastructure.Loopback.StartAsync(app);
+        var address = await Loopback.StartAsync(app);
         fake.BaseAddress = new Uri($"https://localhost:{address.Port}");
         return fake;
     }

@@ -3,7 +3,6 @@ using System.Net.Security;
 using System.Text.Json;
 using ReplayProxy.Diagnostics;
 using ReplayProxy.Tests.ConfigFallback;
-using ReplayProxy.Tests.Infrastructure;
 using ReplayProxy.Tests.Integration;
 
 namespace ReplayProxy.Tests.Diagnostics;

@@ -1,4 +1,3 @@
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Hostile;
 

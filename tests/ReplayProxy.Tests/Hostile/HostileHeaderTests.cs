@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
-using ReplayProxy.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace ReplayProxy.Tests.Hostile;

@@ -1,35 +1,26 @@
 using System.Net;
 using System.Text;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Integration;
 
 /// <summary>Front Door lock, API-key allow-list, and client IP trust.</summary>
-public sealed class AccessControlTests : IAsyncLifetime
+public abstract class AccessControlTests<TProxy>(AccessControlTests<TProxy>.Fixture fixture) : IClassFixture<AccessControlTests<TProxy>.Fixture>
+    where TProxy : IProxyKind
 {
     private const string Key = "aaaabbbbccccddddeeeeffff00001111";
     private const string OtherKey = "99998888777766665555444433332222";
     private static readonly string FrontDoorId = Guid.NewGuid().ToString();
-    private FakeAmplitude _upstream = null!;
-    private ProxyHost _proxy = null!;
-    private HttpClient _client = null!;
+    private readonly FakeAmplitude _upstream = fixture.Cleared();
+    private readonly HttpClient _client = fixture.Client;
 
-    public async Task InitializeAsync()
+    /// <summary>The proxy with an API-key allow-list behind Front Door.</summary>
+    public sealed class Fixture : ProxyFixture<TProxy>
     {
-        _upstream = await FakeAmplitude.StartAsync();
-        _proxy = await ProxyHost.StartAsync(_upstream, new Dictionary<string, string?>
+        protected override IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>
         {
             ["AllowedApiKeys"] = $"{Key},second_key",
             ["FrontDoorId"] = FrontDoorId,
-        });
-        _client = _proxy.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _proxy.DisposeAsync();
-        await _upstream.DisposeAsync();
+        };
     }
 
     private static HttpRequestMessage ViaFrontDoor(HttpMethod method, string path, HttpContent? content = null, string? fdid = null)
@@ -41,7 +32,7 @@ public sealed class AccessControlTests : IAsyncLifetime
 
     private static ByteArrayContent Gzip(string json)
     {
-        var content = new ByteArrayContent(Infrastructure.Gzip.Compress(Encoding.UTF8.GetBytes(json)));
+        var content = new ByteArrayContent(Testing.Gzip.Compress(Encoding.UTF8.GetBytes(json)));
         content.Headers.ContentEncoding.Add("gzip");
         content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
         return content;
@@ -162,3 +153,8 @@ public sealed class AccessControlTests : IAsyncLifetime
         }
     }
 }
+
+public sealed class StandaloneAccessControlTests(AccessControlTests<StandaloneProxy>.Fixture fixture) : AccessControlTests<StandaloneProxy>(fixture);
+
+[Collection(FunctionsHostCollection.Name)]
+public sealed class FunctionsAccessControlTests(AccessControlTests<FunctionsProxy>.Fixture fixture) : AccessControlTests<FunctionsProxy>(fixture);

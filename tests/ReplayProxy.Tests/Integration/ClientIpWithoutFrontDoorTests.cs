@@ -1,9 +1,9 @@
 using System.Net;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Integration;
 
-public sealed class ClientIpWithoutFrontDoorTests(ProxyFixture fixture) : IClassFixture<ProxyFixture>
+public abstract class ClientIpWithoutFrontDoorTests<TProxy>(ProxyFixture<TProxy> fixture) : IClassFixture<ProxyFixture<TProxy>>
+    where TProxy : IProxyKind
 {
     [Fact]
     public async Task Without_front_door_the_edge_header_is_not_trusted_and_the_socket_peer_is_forwarded()
@@ -19,3 +19,8 @@ public sealed class ClientIpWithoutFrontDoorTests(ProxyFixture fixture) : IClass
         Assert.Equal("127.0.0.1", Assert.Single(Assert.Single(fixture.Upstream.Received).HeaderValues("X-Forwarded-For")));
     }
 }
+
+public sealed class StandaloneClientIpWithoutFrontDoorTests(ProxyFixture<StandaloneProxy> fixture) : ClientIpWithoutFrontDoorTests<StandaloneProxy>(fixture);
+
+[Collection(FunctionsHostCollection.Name)]
+public sealed class FunctionsClientIpWithoutFrontDoorTests(ProxyFixture<FunctionsProxy> fixture) : ClientIpWithoutFrontDoorTests<FunctionsProxy>(fixture);

@@ -1,27 +1,21 @@
 using System.Net;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Integration;
 
-public sealed class CorsTests : IAsyncLifetime
+public abstract class CorsTests<TProxy>(CorsTests<TProxy>.Fixture fixture) : IClassFixture<CorsTests<TProxy>.Fixture>
+    where TProxy : IProxyKind
 {
     private const string Allowed = "https://www.example.com";
-    private FakeAmplitude _upstream = null!;
-    private ProxyHost _proxy = null!;
-    private HttpClient _client = null!;
+    private readonly FakeAmplitude _upstream = fixture.Cleared();
+    private readonly HttpClient _client = fixture.Client;
 
-    public async Task InitializeAsync()
+    /// <summary>The proxy with two allowed origins.</summary>
+    public sealed class Fixture : ProxyFixture<TProxy>
     {
-        _upstream = await FakeAmplitude.StartAsync();
-        _proxy = await ProxyHost.StartAsync(_upstream, new Dictionary<string, string?> { ["AllowedOrigins"] = $"{Allowed}, https://app.example.com:8443" });
-        _client = _proxy.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _proxy.DisposeAsync();
-        await _upstream.DisposeAsync();
+        protected override IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>
+        {
+            ["AllowedOrigins"] = $"{Allowed}, https://app.example.com:8443",
+        };
     }
 
     private static HttpRequestMessage Preflight(string path, string origin, string requestHeaders)
@@ -108,16 +102,21 @@ public sealed class CorsTests : IAsyncLifetime
     [Fact]
     public async Task Proxy_made_errors_carry_cors_headers_so_the_browser_can_read_them()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/sessions/v2/track");
-        request.Headers.TryAddWithoutValidation("Origin", Allowed);
-        using var response = await _client.SendAsync(request);
+        // Through the Functions host a method no trigger lists is the host's bare 404: the proxy never sees it.
+        if (!TProxy.HostRoutesRequests)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/sessions/v2/track");
+            request.Headers.TryAddWithoutValidation("Origin", Allowed);
+            using var response = await _client.SendAsync(request);
 
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
-        Assert.Equal(Allowed, Assert.Single(response.Headers.GetValues("Access-Control-Allow-Origin")));
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+            Assert.Equal(Allowed, Assert.Single(response.Headers.GetValues("Access-Control-Allow-Origin")));
+        }
+
         using var tooLarge = new HttpRequestMessage(HttpMethod.Post, "/sessions/v2/track") { Content = new ByteArrayContent(new byte[10]) };
         tooLarge.Headers.TryAddWithoutValidation("Origin", Allowed);
         tooLarge.Content.Headers.ContentLength = 10;
-        await using var small = await ProxyHost.StartAsync(_upstream, new Dictionary<string, string?> { ["AllowedOrigins"] = Allowed, ["MaxRequestBodyBytes"] = "5" });
+        await using var small = await TProxy.StartAsync(ProxyUpstreams.All(_upstream.BaseAddress), new Dictionary<string, string?> { ["AllowedOrigins"] = Allowed, ["MaxRequestBodyBytes"] = "5" });
         using var smallClient = small.CreateClient();
         using var tooLargeResponse = await smallClient.SendAsync(tooLarge);
 
@@ -127,3 +126,8 @@ public sealed class CorsTests : IAsyncLifetime
         Assert.Equal(["Origin"], tooLargeResponse.Headers.Vary);
     }
 }
+
+public sealed class StandaloneCorsTests(CorsTests<StandaloneProxy>.Fixture fixture) : CorsTests<StandaloneProxy>(fixture);
+
+[Collection(FunctionsHostCollection.Name)]
+public sealed class FunctionsCorsTests(CorsTests<FunctionsProxy>.Fixture fixture) : CorsTests<FunctionsProxy>(fixture);

@@ -1,10 +1,10 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Integration;
 
-public sealed class HeaderPolicyTests(ProxyFixture fixture) : IClassFixture<ProxyFixture>
+public abstract class HeaderPolicyTests<TProxy>(ProxyFixture<TProxy> fixture) : IClassFixture<ProxyFixture<TProxy>>
+    where TProxy : IProxyKind
 {
     private static HttpRequestMessage Upload(params (string Name, string Value)[] headers)
     {
@@ -172,3 +172,8 @@ public sealed class HeaderPolicyTests(ProxyFixture fixture) : IClassFixture<Prox
         }
     }
 }
+
+public sealed class StandaloneHeaderPolicyTests(ProxyFixture<StandaloneProxy> fixture) : HeaderPolicyTests<StandaloneProxy>(fixture);
+
+[Collection(FunctionsHostCollection.Name)]
+public sealed class FunctionsHeaderPolicyTests(ProxyFixture<FunctionsProxy> fixture) : HeaderPolicyTests<FunctionsProxy>(fixture);

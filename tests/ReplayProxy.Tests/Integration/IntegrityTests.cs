@@ -1,12 +1,12 @@
 using System.IO.Compression;
 using System.Net;
 using System.Security.Cryptography;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Integration;
 
 /// <summary>Bodies are bytes: whatever the client sends, Amplitude receives bit for bit.</summary>
-public sealed class IntegrityTests(ProxyFixture fixture) : IClassFixture<ProxyFixture>
+public abstract class IntegrityTests<TProxy>(ProxyFixture<TProxy> fixture) : IClassFixture<ProxyFixture<TProxy>>
+    where TProxy : IProxyKind
 {
     private static byte[] GzipOfRandom(int rawSize, int seed)
     {
@@ -63,3 +63,8 @@ public sealed class IntegrityTests(ProxyFixture fixture) : IClassFixture<ProxyFi
         }
     }
 }
+
+public sealed class StandaloneIntegrityTests(ProxyFixture<StandaloneProxy> fixture) : IntegrityTests<StandaloneProxy>(fixture);
+
+[Collection(FunctionsHostCollection.Name)]
+public sealed class FunctionsIntegrityTests(ProxyFixture<FunctionsProxy> fixture) : IntegrityTests<FunctionsProxy>(fixture);

@@ -5,7 +5,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Integration;
 

@@ -1,12 +1,12 @@
 using System.Net;
 using System.Text.Json;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Integration;
 
 /// <summary>The 40 requests captured from the real browser SDKs (shared/fixtures/sdk-requests.json) go through the
 /// proxy: each arrives unchanged apart from the header rules.</summary>
-public sealed class SdkFixtureTests(ProxyFixture fixture) : IClassFixture<ProxyFixture>
+public abstract class SdkFixtureTests<TProxy>(ProxyFixture<TProxy> fixture) : IClassFixture<ProxyFixture<TProxy>>
+    where TProxy : IProxyKind
 {
     public sealed record Captured(string Name, string Method, string Path, string[][] Headers, string BodyBase64);
 
@@ -97,3 +97,8 @@ public sealed class SdkFixtureTests(ProxyFixture fixture) : IClassFixture<ProxyF
         Assert.Equal("127.0.0.1", received.Header("X-Forwarded-For"));
     }
 }
+
+public sealed class StandaloneSdkFixtureTests(ProxyFixture<StandaloneProxy> fixture) : SdkFixtureTests<StandaloneProxy>(fixture);
+
+[Collection(FunctionsHostCollection.Name)]
+public sealed class FunctionsSdkFixtureTests(ProxyFixture<FunctionsProxy> fixture) : SdkFixtureTests<FunctionsProxy>(fixture);

@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using ReplayProxy.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace ReplayProxy.Tests.Reliability;

@@ -4,7 +4,6 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using ReplayProxy.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace ReplayProxy.Tests.Reliability;

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
-using ReplayProxy.Tests.Hostile;
-using ReplayProxy.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace ReplayProxy.Tests.Reliability;

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Standalone;
 

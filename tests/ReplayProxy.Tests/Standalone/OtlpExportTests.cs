@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Standalone;
 

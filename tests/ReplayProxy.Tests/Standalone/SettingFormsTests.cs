@@ -1,5 +1,4 @@
 using System.Net;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Standalone;
 

@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using ReplayProxy.Tests.Infrastructure;
 
 namespace ReplayProxy.Tests.Telemetry;
 

@@ -79,5 +79,5 @@ public sealed class ApiKeysTests
         Assert.False(ApiKeys.TryCollectFromAnalyticsBody(body, "gzip", 100_000, []));
     }
 
-    private static byte[] Gzip(string text) => Infrastructure.Gzip.Compress(Encoding.UTF8.GetBytes(text));
+    private static byte[] Gzip(string text) => Testing.Gzip.Compress(Encoding.UTF8.GetBytes(text));
 }

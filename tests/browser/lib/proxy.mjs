@@ -1,4 +1,5 @@
-// Starts the standalone proxy host (src/ReplayProxy.Server) on a loopback port, upstreams = the fake.
+// Starts a proxy on a loopback port, upstreams = the fake: the standalone host (src/ReplayProxy.Server),
+// or the Functions test host (tests/ReplayProxy.FunctionsHost) running the real isolated worker.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -7,6 +8,12 @@ import { ROOT } from './vendor.mjs';
 export const REPO_ROOT = path.resolve(ROOT, '..', '..');
 export const SERVER_PROJECT = path.join(REPO_ROOT, 'src', 'ReplayProxy.Server');
 export const SERVER_DLL = process.env.REPLAYPROXY_DLL || path.join(SERVER_PROJECT, 'bin', 'Release', 'net10.0', 'ReplayProxy.Server.dll');
+export const FUNCTIONS_HOST_PROJECT = path.join(REPO_ROOT, 'tests', 'ReplayProxy.FunctionsHost');
+export const FUNCTIONS_HOST_DLL = path.join(FUNCTIONS_HOST_PROJECT, 'bin', 'Release', 'net10.0', 'ReplayProxy.FunctionsHost.dll');
+export const FUNCTIONS_APP_PROJECT = path.join(REPO_ROOT, 'src', 'ReplayProxy.Functions');
+
+// The worker starts after the host: allow it longer on a loaded machine.
+const READY_MS = { standalone: 30000, functions: 90000 };
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -19,12 +26,15 @@ export function freePort() {
   });
 }
 
-export async function startProxy({ upstream, allowedOrigins = '', env = {} }) {
+export async function startProxy({ host = 'standalone', upstream, allowedOrigins = '', env = {} }) {
+  if (!READY_MS[host]) throw new Error(`unknown proxy host "${host}" (standalone or functions)`);
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const output = [];
-  const child = spawn('dotnet', [SERVER_DLL, '--urls', origin], {
-    cwd: path.dirname(SERVER_DLL),
+  // Run as `dotnet <dll>` (not `dotnet run`) so that SIGTERM reaches the host, which then ends its worker.
+  const dll = host === 'functions' ? FUNCTIONS_HOST_DLL : SERVER_DLL;
+  const child = spawn('dotnet', [dll, '--urls', origin], {
+    cwd: host === 'functions' ? REPO_ROOT : path.dirname(SERVER_DLL),
     env: {
       ...process.env,
       DOTNET_NOLOGO: '1',
@@ -49,7 +59,7 @@ export async function startProxy({ upstream, allowedOrigins = '', env = {} }) {
 
   const t0 = Date.now();
   let lastErr = '';
-  while (Date.now() - t0 < 30000) {
+  while (Date.now() - t0 < READY_MS[host]) {
     if (exited) throw new Error(`proxy exited (${JSON.stringify(exited)}) before healthy:\n${output.join('')}`);
     try {
       const r = await fetch(`${origin}/healthz`);
@@ -65,7 +75,7 @@ export async function startProxy({ upstream, allowedOrigins = '', env = {} }) {
             if (exited) return resolve();
             child.once('exit', () => resolve());
             child.kill('SIGTERM');
-            setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000).unref();
+            setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 15000).unref();
           }),
         };
       }
@@ -75,6 +85,7 @@ export async function startProxy({ upstream, allowedOrigins = '', env = {} }) {
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  child.kill('SIGKILL');
-  throw new Error(`proxy not healthy after 30 s (${lastErr}):\n${output.join('')}`);
+  // SIGTERM lets the Functions test host end its worker too; the standalone host ends on either.
+  child.kill('SIGTERM');
+  throw new Error(`${host} proxy not healthy after ${READY_MS[host] / 1000} s (${lastErr}):\n${output.join('')}`);
 }

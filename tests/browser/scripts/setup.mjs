@@ -3,12 +3,13 @@
 //  2. the pinned Amplitude SDK tarballs via `npm pack` into vendor/ (gitignored), integrity-checked,
 //     and unpacked (a plain `npm install` of the SDKs fails on this registry: a transitive
 //     dependency version is missing; the lib/scripts bundles are self-contained);
-//  3. the standalone proxy host (dotnet build -c Release) when its dll is missing or older than src/.
+//  3. the proxy hosts (dotnet build -c Release) when a dll is missing or older than its sources: the
+//     standalone host, and the Functions test host with the Functions app it runs.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGES, VENDOR_DIR, ROOT, packageDir, BUNDLES } from '../lib/vendor.mjs';
-import { REPO_ROOT, SERVER_DLL, SERVER_PROJECT } from '../lib/proxy.mjs';
+import { REPO_ROOT, SERVER_DLL, SERVER_PROJECT, FUNCTIONS_HOST_DLL, FUNCTIONS_HOST_PROJECT, FUNCTIONS_APP_PROJECT } from '../lib/proxy.mjs';
 
 const log = (m) => console.log(`[setup] ${m}`);
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...opts });
@@ -47,7 +48,7 @@ function newestMtime(p) {
       if (e.name === 'bin' || e.name === 'obj') continue;
       const f = path.join(d, e.name);
       if (e.isDirectory()) walk(f);
-      else if (/\.(cs|csproj|props|targets|json)$/.test(e.name)) newest = Math.max(newest, fs.statSync(f).mtimeMs);
+      else if (/\.(cs|csproj|props|targets|json|proto)$/.test(e.name)) newest = Math.max(newest, fs.statSync(f).mtimeMs);
     }
   };
   walk(p);
@@ -59,13 +60,21 @@ if (process.env.BROWSER_TEST_DIRECT === '1' || process.env.REPLAYPROXY_SKIP_BUIL
 } else {
   const src = path.join(REPO_ROOT, 'src');
   const props = ['Directory.Build.props', 'Directory.Packages.props'].map((f) => path.join(REPO_ROOT, f)).filter((f) => fs.existsSync(f));
-  const newest = Math.max(newestMtime(src), ...props.map((f) => fs.statSync(f).mtimeMs));
-  const built = fs.existsSync(SERVER_DLL) ? fs.statSync(SERVER_DLL).mtimeMs : 0;
-  if (built >= newest) {
-    log('proxy build is up to date');
-  } else {
-    log(`dotnet build ${path.relative(REPO_ROOT, SERVER_PROJECT)} -c Release`);
-    execFileSync('dotnet', ['build', SERVER_PROJECT, '-c', 'Release', '-nologo', '-v', 'q'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  const newestSource = Math.max(newestMtime(src), ...props.map((f) => fs.statSync(f).mtimeMs));
+  const functionsApp = path.join(FUNCTIONS_APP_PROJECT, 'bin', 'Release', 'net10.0', 'ReplayProxy.Functions.dll');
+  const builds = [
+    { project: SERVER_PROJECT, output: SERVER_DLL, newest: newestSource },
+    { project: FUNCTIONS_APP_PROJECT, output: functionsApp, newest: newestSource },
+    { project: FUNCTIONS_HOST_PROJECT, output: FUNCTIONS_HOST_DLL, newest: Math.max(newestSource, newestMtime(FUNCTIONS_HOST_PROJECT)) },
+  ];
+  for (const { project, output, newest } of builds) {
+    const built = fs.existsSync(output) ? fs.statSync(output).mtimeMs : 0;
+    if (built >= newest) {
+      log(`${path.relative(REPO_ROOT, project)} build is up to date`);
+    } else {
+      log(`dotnet build ${path.relative(REPO_ROOT, project)} -c Release`);
+      execFileSync('dotnet', ['build', project, '-c', 'Release', '-nologo', '-v', 'q'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    }
   }
 }
 log('ready');

@@ -1,6 +1,7 @@
 // Amplitude's published browser SDKs (unmodified bundles) in Debian's Chromium, through the
 // standalone proxy host, against a recording fake Amplitude. Three loopback origins: the page, the
-// proxy, the fake. See README.md "Browser test".
+// proxy, the fake. The plugin session runs a second time through the Functions test host and the
+// real isolated worker. See README.md "Browser test".
 import { describe, it, before, after } from 'node:test';
 import { startFakeAmplitude } from '../lib/fake-amplitude.mjs';
 import { startPageServer } from '../lib/page-server.mjs';
@@ -13,6 +14,9 @@ import { PACKAGES } from '../lib/vendor.mjs';
 // only for developing this test without the proxy; proxy-only assertions are skipped, and the
 // "page talks only to its own origin and the proxy" check then allows the fake in the proxy's place.
 const DIRECT = process.env.BROWSER_TEST_DIRECT === '1';
+// BROWSER_TEST_HOST=functions runs every scenario through the Functions test host instead of the
+// standalone host (the plugin session then runs there once, not twice).
+const HOST = process.env.BROWSER_TEST_HOST || 'standalone';
 const SR_SESSION_REPLAY_ID = '[Amplitude] Session Replay ID';
 const CLIENT_LIBRARY = {
   plugin: `plugin/${PACKAGES.find((p) => p.name === '@amplitude/plugin-session-replay-browser').version}`,
@@ -30,9 +34,9 @@ before(async () => {
   if (DIRECT) {
     env.target = env.fake.origin;
   } else {
-    env.proxy = await startProxy({ upstream: env.fake.origin, allowedOrigins: env.pageOrigins[0] });
+    env.proxy = await startProxy({ host: HOST, upstream: env.fake.origin, allowedOrigins: env.pageOrigins[0] });
     env.target = env.proxy.origin;
-    console.log(`# proxy ${env.proxy.origin} healthy after ${env.proxy.startupMs} ms; fake ${env.fake.origin}; page ${env.pageOrigins.join(' and ')}`);
+    console.log(`# proxy (${HOST} host) ${env.proxy.origin} healthy after ${env.proxy.startupMs} ms; fake ${env.fake.origin}; page ${env.pageOrigins.join(' and ')}`);
   }
 });
 
@@ -57,116 +61,119 @@ function failNext(kind, response, condition = () => true) {
   return plan;
 }
 
+// The plugin and standalone SDKs through the proxy: a whole session, then leaving the page.
+async function sessionScenario(env, sdk) {
+  const sc = new Scenario(env, sdk, 'session');
+  try {
+    const app = await sc.open();
+    await sc.interact('one');
+    const firstUpload = await sc.waitFake('a replay upload with a full snapshot',
+      (rs) => rs.find((r) => r.kind === 'replay' && replayEvents(r).some((e) => e.type === 2)),
+      { timeoutMs: 12000, flushEveryMs: 1500 });
+    // Control for the 4005 scenario: after a clean 200, the same actions produce another upload.
+    await sc.interact('two');
+    await sc.flushReplay();
+    await sc.waitFake('a second replay upload after more interaction',
+      (rs) => firstUpload && rs.find((r) => r.kind === 'replay' && r.seq > firstUpload.seq),
+      { timeoutMs: 8000, flushEveryMs: 1500 });
+    await sc.waitFake(`an analytics event carrying "${SR_SESSION_REPLAY_ID}"`,
+      (rs) => rs.some((r) => r.kind === 'analytics' && analyticsEvents(r).some((e) => e.event_type === 'Buy Clicked' && e.event_properties?.[SR_SESSION_REPLAY_ID])),
+      { timeoutMs: 8000 });
+    await sc.quiesce(); // leave with nothing in flight, so an aborted request means something
+    const beforeExit = sc.proxyRequests().length;
+    await sc.leavePage();
+    await sc.waitFake('the page-exit beacon (api_key in the query)', (rs) => rs.find((r) => r.kind === 'beacon'), { timeoutMs: 6000 });
+    if (sdk === 'standalone') {
+      // The fake's remote config turns on heatmap (interaction) capture; the standalone SDK sends
+      // the clicks at page exit as a text/plain beacon, which the browser sends without preflight.
+      await sc.waitFake('the heatmap (type=interaction) exit beacon', (rs) => rs.find((r) => r.kind === 'interaction-beacon'), { timeoutMs: 4000 });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    sc.note(`browser made ${beforeExit} request(s) to the proxy before leaving the page`);
+
+    const recs = sc.records();
+    const configs = recs.filter((r) => r.kind === 'config');
+    sc.check(configs.length >= 1, 'no remote-config request reached the fake');
+    for (const r of configs) {
+      sc.check(r.target === `/config/${sc.key}?config_group=browser`, `config request target was ${r.target}`);
+      sc.check(r.response.status === 200, `config answered ${r.response.status}`);
+    }
+
+    const replays = sc.replays();
+    sc.check(replays.length >= 2, `expected at least 2 replay uploads, got ${replays.length}`);
+    const allEvents = [];
+    for (const r of replays) {
+      const id = `replay upload #${r.seq}`;
+      const h = r.headers;
+      sc.check(h['content-encoding'] === 'gzip', `${id}: Content-Encoding is ${h['content-encoding']}, expected gzip`);
+      sc.check(!r.decoded.error, `${id}: ${r.decoded.error}`);
+      const body = r.decoded.json;
+      sc.check(body && body.version === 1 && Array.isArray(body.events) && body.events.length > 0,
+        `${id}: body does not gunzip to {"version":1,"events":[...]}: ${String(r.decoded.text).slice(0, 120)}`);
+      const events = replayEvents(r);
+      sc.check(events.every((e) => typeof e.type === 'number' && typeof e.timestamp === 'number'), `${id}: not all events are rrweb events`);
+      allEvents.push(...events);
+      sc.check(h.authorization === `Bearer ${sc.key}`, `${id}: Authorization is ${h.authorization ? 'a different value' : 'missing'}`);
+      sc.check(h['x-client-library'] === CLIENT_LIBRARY[sdk], `${id}: X-Client-Library ${h['x-client-library']}, expected ${CLIENT_LIBRARY[sdk]}`);
+      sc.check(/^\d+\.\d+\.\d+/.test(h['x-client-version'] || ''), `${id}: X-Client-Version ${h['x-client-version']}`);
+      sc.check((h['x-client-url'] || '').startsWith(`${sc.pageOrigin}/app?`), `${id}: X-Client-Url ${h['x-client-url']}`);
+      sc.check(h['x-client-sample-rate'] === '1', `${id}: X-Client-Sample-Rate ${h['x-client-sample-rate']}`);
+      sc.check(h['x-sampling-hash-alg'] === 'xxhash32', `${id}: X-Sampling-Hash-Alg ${h['x-sampling-hash-alg']}`);
+      sc.check(r.query.device_id === app.deviceId && r.query.session_id === String(app.sessionId) && r.query.type === 'replay',
+        `${id}: query ${JSON.stringify(r.query)} does not name device ${app.deviceId} / session ${app.sessionId}`);
+      sc.check(h['content-length'] === String(r.body.length), `${id}: Content-Length ${h['content-length']} but ${r.body.length} bytes arrived`);
+    }
+    sc.check(allEvents.some((e) => e.type === 4) && allEvents.some((e) => e.type === 2) && allEvents.some((e) => e.type === 3),
+      'replay uploads lack Meta (4), FullSnapshot (2) or IncrementalSnapshot (3) rrweb events');
+    sc.check(allEvents.some((e) => e.type === 3 && e.data?.source === 2), 'no rrweb mouse-interaction (click) event arrived');
+    sc.check(allEvents.some((e) => e.type === 3 && e.data?.source === 5), 'no rrweb input event arrived');
+    sc.check(allEvents.some((e) => e.type === 3 && e.data?.source === 0), 'no rrweb DOM-mutation event arrived');
+
+    const analytics = recs.filter((r) => r.kind === 'analytics');
+    if (sdk === 'plugin') {
+      sc.check(analytics.some((r) => r.path === '/2/httpapi' && r.headers['content-encoding'] === 'gzip'),
+        'no gzip analytics body reached /2/httpapi (the page enables request body compression)');
+    } else {
+      sc.check(analytics.length > 0 && analytics.every((r) => r.path === '/batch'), 'analytics did not arrive at /batch (the page uses batch mode)');
+    }
+    for (const r of analytics) sc.check(!r.decoded.error && r.decoded.json, `analytics #${r.seq}: body is not JSON (${r.decoded.error || 'unparsable'})`);
+    const aEvents = analytics.flatMap(analyticsEvents);
+    sc.check(analytics.every((r) => r.decoded.json?.api_key === sc.key), 'an analytics body has a different api_key');
+    const tagged = aEvents.filter((e) => e.event_properties?.[SR_SESSION_REPLAY_ID]);
+    sc.check(tagged.length > 0, `no analytics event carries "${SR_SESSION_REPLAY_ID}" (got: ${aEvents.map((e) => e.event_type).join(', ')})`);
+    for (const e of tagged) {
+      sc.check(e.event_properties[SR_SESSION_REPLAY_ID] === `${app.deviceId}/${app.sessionId}`,
+        `event ${e.event_type}: replay id ${e.event_properties[SR_SESSION_REPLAY_ID]} != ${app.deviceId}/${app.sessionId}`);
+    }
+    for (const name of ['Page Ready', 'Buy Clicked']) sc.check(aEvents.some((e) => e.event_type === name), `analytics event "${name}" did not arrive`);
+
+    const beacons = recs.filter((r) => r.kind === 'beacon');
+    for (const r of beacons) {
+      sc.check(r.query.api_key === sc.key, `beacon #${r.seq}: api_key in query is ${r.query.api_key ? 'a different value' : 'missing'}`);
+      sc.check(!r.headers.authorization, `beacon #${r.seq}: has an Authorization header`);
+      sc.check(Array.isArray(r.decoded.json?.events) && replayEvents(r).length > 0, `beacon #${r.seq}: body is not a JSON events batch`);
+    }
+
+    for (const r of recs.filter((x) => x.kind === 'interaction-beacon')) {
+      sc.check(r.query.api_key === sc.key && r.query.type === 'interaction', `interaction beacon #${r.seq}: query ${JSON.stringify({ ...r.query, api_key: r.query.api_key ? '<set>' : undefined })}`);
+      sc.check((r.headers['content-type'] || '').startsWith('text/plain'), `interaction beacon #${r.seq}: Content-Type ${r.headers['content-type']}`);
+      sc.check(replayEvents(r).length > 0, `interaction beacon #${r.seq}: body is not an events batch`);
+    }
+    for (const r of beacons) {
+      sc.check((r.headers['content-type'] || '').startsWith('application/json'), `beacon #${r.seq}: Content-Type ${r.headers['content-type']}, expected application/json`);
+    }
+
+    sc.checkUpstreamHeaders();
+    sc.checkBodiesIdentical();
+    sc.checkBrowserClean();
+  } finally {
+    await sc.finish();
+  }
+}
+
 for (const sdk of ['plugin', 'standalone']) {
   describe(`${sdk} SDK through the proxy`, { concurrency: 1 }, () => {
-    it('session: config, gzip replay uploads, analytics with replay id, exit beacon', async () => {
-      const sc = new Scenario(env, sdk, 'session');
-      try {
-        const app = await sc.open();
-        await sc.interact('one');
-        const firstUpload = await sc.waitFake('a replay upload with a full snapshot',
-          (rs) => rs.find((r) => r.kind === 'replay' && replayEvents(r).some((e) => e.type === 2)),
-          { timeoutMs: 12000, flushEveryMs: 1500 });
-        // Control for the 4005 scenario: after a clean 200, the same actions produce another upload.
-        await sc.interact('two');
-        await sc.flushReplay();
-        await sc.waitFake('a second replay upload after more interaction',
-          (rs) => firstUpload && rs.find((r) => r.kind === 'replay' && r.seq > firstUpload.seq),
-          { timeoutMs: 8000, flushEveryMs: 1500 });
-        await sc.waitFake(`an analytics event carrying "${SR_SESSION_REPLAY_ID}"`,
-          (rs) => rs.some((r) => r.kind === 'analytics' && analyticsEvents(r).some((e) => e.event_type === 'Buy Clicked' && e.event_properties?.[SR_SESSION_REPLAY_ID])),
-          { timeoutMs: 8000 });
-        await sc.quiesce(); // leave with nothing in flight, so an aborted request means something
-        const beforeExit = sc.proxyRequests().length;
-        await sc.leavePage();
-        await sc.waitFake('the page-exit beacon (api_key in the query)', (rs) => rs.find((r) => r.kind === 'beacon'), { timeoutMs: 6000 });
-        if (sdk === 'standalone') {
-          // The fake's remote config turns on heatmap (interaction) capture; the standalone SDK sends
-          // the clicks at page exit as a text/plain beacon, which the browser sends without preflight.
-          await sc.waitFake('the heatmap (type=interaction) exit beacon', (rs) => rs.find((r) => r.kind === 'interaction-beacon'), { timeoutMs: 4000 });
-        }
-        await new Promise((r) => setTimeout(r, 300));
-        sc.note(`browser made ${beforeExit} request(s) to the proxy before leaving the page`);
-
-        const recs = sc.records();
-        const configs = recs.filter((r) => r.kind === 'config');
-        sc.check(configs.length >= 1, 'no remote-config request reached the fake');
-        for (const r of configs) {
-          sc.check(r.target === `/config/${sc.key}?config_group=browser`, `config request target was ${r.target}`);
-          sc.check(r.response.status === 200, `config answered ${r.response.status}`);
-        }
-
-        const replays = sc.replays();
-        sc.check(replays.length >= 2, `expected at least 2 replay uploads, got ${replays.length}`);
-        const allEvents = [];
-        for (const r of replays) {
-          const id = `replay upload #${r.seq}`;
-          const h = r.headers;
-          sc.check(h['content-encoding'] === 'gzip', `${id}: Content-Encoding is ${h['content-encoding']}, expected gzip`);
-          sc.check(!r.decoded.error, `${id}: ${r.decoded.error}`);
-          const body = r.decoded.json;
-          sc.check(body && body.version === 1 && Array.isArray(body.events) && body.events.length > 0,
-            `${id}: body does not gunzip to {"version":1,"events":[...]}: ${String(r.decoded.text).slice(0, 120)}`);
-          const events = replayEvents(r);
-          sc.check(events.every((e) => typeof e.type === 'number' && typeof e.timestamp === 'number'), `${id}: not all events are rrweb events`);
-          allEvents.push(...events);
-          sc.check(h.authorization === `Bearer ${sc.key}`, `${id}: Authorization is ${h.authorization ? 'a different value' : 'missing'}`);
-          sc.check(h['x-client-library'] === CLIENT_LIBRARY[sdk], `${id}: X-Client-Library ${h['x-client-library']}, expected ${CLIENT_LIBRARY[sdk]}`);
-          sc.check(/^\d+\.\d+\.\d+/.test(h['x-client-version'] || ''), `${id}: X-Client-Version ${h['x-client-version']}`);
-          sc.check((h['x-client-url'] || '').startsWith(`${sc.pageOrigin}/app?`), `${id}: X-Client-Url ${h['x-client-url']}`);
-          sc.check(h['x-client-sample-rate'] === '1', `${id}: X-Client-Sample-Rate ${h['x-client-sample-rate']}`);
-          sc.check(h['x-sampling-hash-alg'] === 'xxhash32', `${id}: X-Sampling-Hash-Alg ${h['x-sampling-hash-alg']}`);
-          sc.check(r.query.device_id === app.deviceId && r.query.session_id === String(app.sessionId) && r.query.type === 'replay',
-            `${id}: query ${JSON.stringify(r.query)} does not name device ${app.deviceId} / session ${app.sessionId}`);
-          sc.check(h['content-length'] === String(r.body.length), `${id}: Content-Length ${h['content-length']} but ${r.body.length} bytes arrived`);
-        }
-        sc.check(allEvents.some((e) => e.type === 4) && allEvents.some((e) => e.type === 2) && allEvents.some((e) => e.type === 3),
-          'replay uploads lack Meta (4), FullSnapshot (2) or IncrementalSnapshot (3) rrweb events');
-        sc.check(allEvents.some((e) => e.type === 3 && e.data?.source === 2), 'no rrweb mouse-interaction (click) event arrived');
-        sc.check(allEvents.some((e) => e.type === 3 && e.data?.source === 5), 'no rrweb input event arrived');
-        sc.check(allEvents.some((e) => e.type === 3 && e.data?.source === 0), 'no rrweb DOM-mutation event arrived');
-
-        const analytics = recs.filter((r) => r.kind === 'analytics');
-        if (sdk === 'plugin') {
-          sc.check(analytics.some((r) => r.path === '/2/httpapi' && r.headers['content-encoding'] === 'gzip'),
-            'no gzip analytics body reached /2/httpapi (the page enables request body compression)');
-        } else {
-          sc.check(analytics.length > 0 && analytics.every((r) => r.path === '/batch'), 'analytics did not arrive at /batch (the page uses batch mode)');
-        }
-        for (const r of analytics) sc.check(!r.decoded.error && r.decoded.json, `analytics #${r.seq}: body is not JSON (${r.decoded.error || 'unparsable'})`);
-        const aEvents = analytics.flatMap(analyticsEvents);
-        sc.check(analytics.every((r) => r.decoded.json?.api_key === sc.key), 'an analytics body has a different api_key');
-        const tagged = aEvents.filter((e) => e.event_properties?.[SR_SESSION_REPLAY_ID]);
-        sc.check(tagged.length > 0, `no analytics event carries "${SR_SESSION_REPLAY_ID}" (got: ${aEvents.map((e) => e.event_type).join(', ')})`);
-        for (const e of tagged) {
-          sc.check(e.event_properties[SR_SESSION_REPLAY_ID] === `${app.deviceId}/${app.sessionId}`,
-            `event ${e.event_type}: replay id ${e.event_properties[SR_SESSION_REPLAY_ID]} != ${app.deviceId}/${app.sessionId}`);
-        }
-        for (const name of ['Page Ready', 'Buy Clicked']) sc.check(aEvents.some((e) => e.event_type === name), `analytics event "${name}" did not arrive`);
-
-        const beacons = recs.filter((r) => r.kind === 'beacon');
-        for (const r of beacons) {
-          sc.check(r.query.api_key === sc.key, `beacon #${r.seq}: api_key in query is ${r.query.api_key ? 'a different value' : 'missing'}`);
-          sc.check(!r.headers.authorization, `beacon #${r.seq}: has an Authorization header`);
-          sc.check(Array.isArray(r.decoded.json?.events) && replayEvents(r).length > 0, `beacon #${r.seq}: body is not a JSON events batch`);
-        }
-
-        for (const r of recs.filter((x) => x.kind === 'interaction-beacon')) {
-          sc.check(r.query.api_key === sc.key && r.query.type === 'interaction', `interaction beacon #${r.seq}: query ${JSON.stringify({ ...r.query, api_key: r.query.api_key ? '<set>' : undefined })}`);
-          sc.check((r.headers['content-type'] || '').startsWith('text/plain'), `interaction beacon #${r.seq}: Content-Type ${r.headers['content-type']}`);
-          sc.check(replayEvents(r).length > 0, `interaction beacon #${r.seq}: body is not an events batch`);
-        }
-        for (const r of beacons) {
-          sc.check((r.headers['content-type'] || '').startsWith('application/json'), `beacon #${r.seq}: Content-Type ${r.headers['content-type']}, expected application/json`);
-        }
-
-        sc.checkUpstreamHeaders();
-        sc.checkBodiesIdentical();
-        sc.checkBrowserClean();
-      } finally {
-        await sc.finish();
-      }
-    });
+    it('session: config, gzip replay uploads, analytics with replay id, exit beacon', () => sessionScenario(env, sdk));
 
     it('large upload: a ~1.5 MB replay batch arrives byte for byte', async () => {
       const sc = new Scenario(env, sdk, 'large upload');
@@ -323,6 +330,20 @@ for (const sdk of ['plugin', 'standalone']) {
     });
   });
 }
+
+// What Azure runs: the Functions host in front of the isolated worker. The same fake and pages, a
+// second proxy origin.
+describe('plugin SDK through the Functions host (the real isolated worker)', { concurrency: 1, skip: (DIRECT && 'direct mode') || (HOST === 'functions' && 'every scenario already ran through the Functions host') }, () => {
+  const worker = {};
+  before(async () => {
+    const proxy = await startProxy({ host: 'functions', upstream: env.fake.origin, allowedOrigins: env.pageOrigins[0] });
+    Object.assign(worker, env, { proxy, target: proxy.origin });
+    console.log(`# proxy (functions host) ${proxy.origin} healthy after ${proxy.startupMs} ms`);
+  });
+  after(async () => { await worker.proxy?.stop(); });
+
+  it('session: config, gzip replay uploads, analytics with replay id, exit beacon', () => sessionScenario(worker, 'plugin'));
+});
 
 describe('fake Amplitude, after all scenarios', () => {
   it('received nothing it could not attribute to a scenario (no forwarded preflights, no strays)', { skip: DIRECT && 'direct mode: the fake answers preflights itself' }, () => {

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace ReplayProxy.Tests.Infrastructure;
+namespace ReplayProxy.Testing;
 
 /// <summary>What the fake Amplitude saw of one request.</summary>
 public sealed record ReceivedRequest(
@@ -27,8 +27,9 @@ public sealed record ReceivedRequest(
 }
 
 /// <summary>
-/// A recording stand-in for Amplitude on a real loopback socket. It reads every body to the end (hashing it), records
-/// the request, then lets <see cref="Respond"/> answer; the default answers 200 with a small JSON body.
+/// A recording stand-in for Amplitude (or for the Azure Monitor ingestion endpoint) on a real loopback socket. It reads every body to the end (hashing it), records
+/// the request, then lets <see cref="Respond"/> answer; the default answers 200 with a small JSON body (the ingestion
+/// service's accepted-count answer on its <c>/v2.1/track</c>).
 /// </summary>
 public sealed class FakeAmplitude : IAsyncDisposable
 {
@@ -93,10 +94,15 @@ public sealed class FakeAmplitude : IAsyncDisposable
 
     public static async Task DefaultRespond(HttpContext context, ReceivedRequest request)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(request);
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(request.Method == "GET"
-            ? """{"configs":{"sessionReplay":{"sr_sampling_config":{"sample_rate":1,"capture_enabled":true}}}}"""
-            : """{"code":200}""");
+        await context.Response.WriteAsync(request switch
+        {
+            { Method: "GET" } => """{"configs":{"sessionReplay":{"sr_sampling_config":{"sample_rate":1,"capture_enabled":true}}}}""",
+            { Path: "/v2.1/track" } => """{"itemsReceived":1,"itemsAccepted":1,"errors":[]}""",
+            _ => """{"code":200}""",
+        });
     }
 
     public void Clear() => _received.Clear();

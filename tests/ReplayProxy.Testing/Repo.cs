@@ -1,9 +1,11 @@
-namespace ReplayProxy.Functions.Tests;
+namespace ReplayProxy.Testing;
 
-/// <summary>Paths in the repository, found from the test's output directory.</summary>
-internal static class Repo
+/// <summary>Paths in the repository (the directory holding ReplayFunctions.sln), found from the test's output directory.</summary>
+public static class Repo
 {
-    public static string Root { get; } = FindRoot();
+    private static readonly Lazy<string> RootPath = new(FindRoot);
+
+    public static string Root => RootPath.Value;
 
     public static string PathOf(params string[] parts) => Path.Combine([Root, .. parts]);
 

@@ -1,9 +1,9 @@
 using System.IO.Compression;
 
-namespace ReplayProxy.Tests.Infrastructure;
+namespace ReplayProxy.Testing;
 
 /// <summary>Real gzip bodies, as the SDKs send them.</summary>
-internal static class Gzip
+public static class Gzip
 {
     public static byte[] Compress(ReadOnlySpan<byte> data, CompressionLevel level = CompressionLevel.Fastest)
     {

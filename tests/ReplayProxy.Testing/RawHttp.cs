@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace ReplayProxy.Tests.Hostile;
+namespace ReplayProxy.Testing;
 
 /// <summary>What came back on one raw connection: every byte, and how the connection ended.</summary>
 public sealed partial record RawResult(byte[] Bytes, bool ClosedByServer, bool TimedOut)
@@ -75,4 +75,41 @@ public static class RawHttp
 
     public static Task<RawResult> SendAsync(Uri server, string request, TimeSpan? quiet = null) =>
         SendAsync(server, Encoding.UTF8.GetBytes(request), quiet);
+
+    /// <summary>Reads from <paramref name="stream"/> until the end of a response head (or the end of the stream), for
+    /// at most 10 seconds.</summary>
+    public static async Task<string> ReadHeadAsync(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var buffer = new byte[8192];
+        var text = new StringBuilder();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!text.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer, cts.Token);
+            if (read == 0)
+            {
+                break;
+            }
+
+            text.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        return text.ToString();
+    }
+}
+
+/// <summary>Waiting for what happens on another socket or thread.</summary>
+public static class Eventually
+{
+    /// <summary>Returns once <paramref name="condition"/> holds or <paramref name="timeout"/> has passed; the caller asserts.</summary>
+    public static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var until = DateTime.UtcNow + timeout;
+        while (!condition() && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+    }
 }

@@ -1,17 +1,16 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace ReplayProxy.Functions.Tests;
+namespace ReplayProxy.Testing;
 
 /// <summary>
 /// The test host (tests/ReplayProxy.FunctionsHost, built in this test's configuration) as a process on a free loopback
 /// port, running the real worker with the given <c>ReplayProxy__*</c> (or other) environment settings. Ready when
 /// <c>/healthz</c> answers 200 through the worker. Disposing stops it (SIGTERM, then kill) and leaves no process.
 /// </summary>
-public sealed partial class FunctionsHostProcess : IAsyncDisposable
+public sealed partial class FunctionsHostProcess : IProxyUnderTest
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
     private readonly Process _process;
@@ -26,6 +25,11 @@ public sealed partial class FunctionsHostProcess : IAsyncDisposable
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>The proxy runs in the worker, another process: its logs are in <see cref="Output"/>, not captured here.</summary>
+    public CapturingLoggerProvider? Logs => null;
+
+    public HttpClient CreateClient() => ProxyClient.Create(BaseAddress);
 
     public int ProcessId => _process.Id;
 
@@ -156,7 +160,7 @@ public sealed partial class FunctionsHostProcess : IAsyncDisposable
     {
         var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var hostDll = Repo.PathOf("tests", "ReplayProxy.FunctionsHost", "bin", framework.Parent!.Name, framework.Name, "ReplayProxy.FunctionsHost.dll");
-        var baseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+        var baseAddress = new Uri($"http://127.0.0.1:{Loopback.FreePort()}");
         // What `dotnet run -c <configuration> --no-build --project tests/ReplayProxy.FunctionsHost` runs, without the
         // dotnet-run process in between, so that the signal reaches the host itself.
         var start = new ProcessStartInfo("dotnet")
@@ -201,13 +205,6 @@ public sealed partial class FunctionsHostProcess : IAsyncDisposable
                 buffer.AppendLine(line);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public static bool IsRunning(int processId)

@@ -1,0 +1,56 @@
+using System.Net;
+
+namespace ReplayProxy.Testing;
+
+/// <summary>A running proxy the contract suite talks to over a real socket, whatever host it runs in.</summary>
+public interface IProxyUnderTest : IAsyncDisposable
+{
+    Uri BaseAddress { get; }
+
+    /// <summary>The proxy's log lines, where the proxy runs in this process; null for a host in another process.</summary>
+    CapturingLoggerProvider? Logs { get; }
+
+    /// <summary>A client that sends exactly what it is told: no cookies container, no decompression, no proxy, no redirects.</summary>
+    HttpClient CreateClient() => ProxyClient.Create(BaseAddress);
+}
+
+public static class ProxyClient
+{
+    /// <summary>A client for <paramref name="baseAddress"/> that sends exactly what it is told.</summary>
+    public static HttpClient Create(Uri baseAddress) => new(new SocketsHttpHandler
+    {
+        UseCookies = false,
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+    })
+    {
+        BaseAddress = baseAddress,
+        Timeout = TimeSpan.FromSeconds(60),
+    };
+}
+
+/// <summary>Where the proxy sends each route's requests.</summary>
+public sealed record ProxyUpstreams(Uri Replay, Uri Config, Uri Analytics)
+{
+    public static ProxyUpstreams All(Uri upstream) => new(upstream, upstream, upstream);
+}
+
+/// <summary>A host that failed to start: its exit code and what it wrote to stderr.</summary>
+public sealed record RefusedStart(int ExitCode, string Error);
+
+/// <summary>
+/// One way of hosting the proxy; the contract suite is written once against this and run once per kind. Settings are
+/// keyed relative to the <c>ReplayProxy</c> section with <c>:</c> separators (e.g. <c>UpstreamHeaders:X-Tenant</c>).
+/// </summary>
+public interface IProxyKind
+{
+    /// <summary>True where a host in front of the proxy routes by path and method before the proxy sees the request
+    /// (the Functions host): a path or method no trigger lists is then the host's bare 404, never the proxy's answer.</summary>
+    static abstract bool HostRoutesRequests { get; }
+
+    static abstract Task<IProxyUnderTest> StartAsync(ProxyUpstreams upstreams, IReadOnlyDictionary<string, string?>? settings = null);
+
+    /// <summary>Starts the host as a process with one environment variable set to a bad value; returns once it has exited.</summary>
+    static abstract Task<RefusedStart> StartRefusedAsync(string variable, string value);
+}

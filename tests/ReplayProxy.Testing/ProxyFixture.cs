@@ -1,0 +1,37 @@
+namespace ReplayProxy.Testing;
+
+/// <summary>One fake Amplitude and one proxy of <typeparamref name="TKind"/> in front of it, shared by a test class;
+/// a subclass names the settings the class needs.</summary>
+public class ProxyFixture<TKind> : IAsyncLifetime
+    where TKind : IProxyKind
+{
+    public FakeAmplitude Upstream { get; private set; } = null!;
+
+    public IProxyUnderTest Proxy { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>The fake with what earlier tests of the class sent it forgotten.</summary>
+    public FakeAmplitude Cleared()
+    {
+        Upstream.Clear();
+        return Upstream;
+    }
+
+    /// <summary>Settings beyond the upstreams, keyed relative to the ReplayProxy section.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
+
+    public async Task InitializeAsync()
+    {
+        Upstream = await FakeAmplitude.StartAsync();
+        Proxy = await TKind.StartAsync(ProxyUpstreams.All(Upstream.BaseAddress), Settings);
+        Client = Proxy.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await Proxy.DisposeAsync();
+        await Upstream.DisposeAsync();
+    }
+}
