@@ -47,7 +47,9 @@ public sealed class OtlpExportTests
         Assert.Equal(HttpStatusCode.OK, uploadResponse.StatusCode);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline && !(Exported(collector, "/v1/metrics", "replay_proxy.requests") && Exported(collector, "/v1/traces", "replay_proxy.route")))
+        // Exports are batched: the config request's span or metrics can arrive before the upload's. Wait for all.
+        while (DateTime.UtcNow < deadline && !(Exported(collector, "/v1/metrics", "replay_proxy.requests") && Exported(collector, "/v1/metrics", "replay_proxy.request.duration")
+            && Exported(collector, "/v1/traces", "replay_proxy.route") && Exported(collector, "/v1/traces", "POST track")))
         {
             await Task.Delay(200);
         }
