@@ -394,16 +394,7 @@ public sealed class ConfigFallbackTests
 
     private static async Task<bool> Eventually(Func<bool> condition)
     {
-        for (var i = 0; i < 200; i++)
-        {
-            if (condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(25);
-        }
-
+        await ReplayProxy.Testing.Eventually.WaitUntil(condition, TimeSpan.FromSeconds(5));
         return condition();
     }
 }

@@ -241,16 +241,7 @@ public sealed class UpstreamDiagnosticsTests
 
     private static async Task<bool> Eventually(Func<bool> condition)
     {
-        for (var i = 0; i < 200; i++)
-        {
-            if (condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(25);
-        }
-
+        await ReplayProxy.Testing.Eventually.WaitUntil(condition, TimeSpan.FromSeconds(5));
         return condition();
     }
 }
