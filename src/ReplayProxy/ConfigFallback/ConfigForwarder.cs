@@ -249,7 +249,7 @@ internal sealed partial class ConfigForwarder
         var status = (int)upstream.StatusCode;
         var response = context.Response;
         response.StatusCode = status;
-        ConfigUpstreamMessages.CopyResponseHeaders(upstream, response);
+        AmplitudeTransformer.CopyResponseHeaders(upstream, response);
         long written = 0;
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         try
@@ -320,15 +320,7 @@ internal sealed partial class ConfigForwarder
             return ProxyError.UpstreamTimeout;
         }
 
-        return exception is HttpRequestException http
-            ? http.HttpRequestError switch
-            {
-                HttpRequestError.NameResolutionError => ProxyError.UpstreamDns,
-                HttpRequestError.ConnectionError => ProxyError.UpstreamConnect,
-                HttpRequestError.SecureConnectionError => ProxyError.UpstreamTls,
-                _ => ProxyError.UpstreamProtocol,
-            }
-            : ProxyError.UpstreamProtocol;
+        return ForwarderErrorMapping.ForSendFailure(exception as HttpRequestException);
     }
 
     /// <summary>Amplitude's answer to one fetch: an error, or the response with its first bytes read.</summary>

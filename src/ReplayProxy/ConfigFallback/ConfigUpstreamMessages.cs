@@ -4,9 +4,10 @@ using Microsoft.AspNetCore.Http;
 namespace ReplayProxy.ConfigFallback;
 
 /// <summary>
-/// The config request as Amplitude receives it and the answer as the client receives it, under the proxy's header
-/// policy (<see cref="HeaderPolicy"/>): verbatim path and query on the configured host, the client IP, no cookies or
-/// forgeable identity, the configured extra headers; back, no cookies, no upstream CORS, no Alt-Svc.
+/// The config request as Amplitude receives it, under the transformer's header policy
+/// (<see cref="AmplitudeTransformer.CopyRequestHeaders"/>): verbatim path and query on the route's host, the client IP,
+/// no cookies or forgeable identity, the configured extra headers. The answer's headers go back through
+/// <see cref="AmplitudeTransformer.CopyResponseHeaders"/>.
 /// </summary>
 internal static class ConfigUpstreamMessages
 {
@@ -23,7 +24,4 @@ internal static class ConfigUpstreamMessages
         AmplitudeTransformer.CopyRequestHeaders(context, message, settings, trustEdge);
         return message;
     }
-
-    public static void CopyResponseHeaders(HttpResponseMessage upstream, HttpResponse response) =>
-        AmplitudeTransformer.CopyResponseHeaders(upstream, response);
 }

@@ -43,16 +43,17 @@ internal static class ForwarderErrorMapping
         _ => ProxyError.RequestInvalid,
     };
 
-    private static ProxyError SendError(Exception? exception)
-    {
-        var http = exception as HttpRequestException
-            ?? (exception as AggregateException)?.InnerExceptions.OfType<HttpRequestException>().FirstOrDefault();
-        return http?.HttpRequestError switch
+    private static ProxyError SendError(Exception? exception) =>
+        ForSendFailure(exception as HttpRequestException
+            ?? (exception as AggregateException)?.InnerExceptions.OfType<HttpRequestException>().FirstOrDefault());
+
+    /// <summary>A failed send to Amplitude by its kind; also used by the config fallback, which sends its own request.</summary>
+    public static ProxyError ForSendFailure(HttpRequestException? http) =>
+        http?.HttpRequestError switch
         {
             HttpRequestError.NameResolutionError => ProxyError.UpstreamDns,
             HttpRequestError.ConnectionError => ProxyError.UpstreamConnect,
             HttpRequestError.SecureConnectionError => ProxyError.UpstreamTls,
             _ => ProxyError.UpstreamProtocol,
         };
-    }
 }
