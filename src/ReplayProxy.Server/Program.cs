@@ -26,7 +26,6 @@ builder.AddOtlpExportWhenConfigured();
 
 var app = builder.Build();
 app.MapReplayProxy();
-app.MapFallback("{**path}", ReplayProxyHandler.NotFoundAsync);
 
 try
 {

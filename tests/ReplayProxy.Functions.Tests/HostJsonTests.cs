@@ -40,15 +40,4 @@ public class HostJsonTests
         var levels = HostJson().GetProperty("logging").GetProperty("logLevel");
         Assert.Contains(levels.GetProperty(ReplayProxyLogging.HostingDiagnosticsCategory).GetString(), new[] { "Warning", "Error", "Critical", "None" });
     }
-
-    [Fact]
-    public void No_route_starts_with_a_reserved_prefix()
-    {
-        foreach (var template in ReplayRoute.All.SelectMany(r => r.Templates))
-        {
-            Assert.False(template.StartsWith("admin", StringComparison.OrdinalIgnoreCase), template);
-            Assert.False(template.StartsWith("runtime", StringComparison.OrdinalIgnoreCase), template);
-            Assert.False(template.StartsWith('/'), template);
-        }
-    }
 }

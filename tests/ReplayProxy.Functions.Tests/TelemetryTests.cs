@@ -86,7 +86,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         AssertNoSecrets(proxy);
         Assert.Contains(ReplayProxyTelemetry.ActivitySourceName, _telemetry.ActivitySources);
         Assert.Contains(_telemetry.Measurements, m => m.StartsWith(ReplayProxyTelemetry.MeterName + " ", StringComparison.Ordinal));
-        foreach (var route in ReplayRoute.All.Select(r => r.Unprefixed).Distinct())
+        foreach (var route in ReplayRouteTable.Default.All.Where(r => r.Region is null && r.Kind != ReplayRouteKind.Legacy))
         {
             Assert.Contains(_telemetry.Measurements, m => m.Contains($"replay_proxy.route={route.Name}", StringComparison.Ordinal));
         }

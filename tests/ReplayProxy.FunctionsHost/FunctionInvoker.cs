@@ -29,11 +29,19 @@ internal sealed partial class FunctionInvoker(
 
     private static readonly ForwarderRequestConfig ForwardConfig = new() { ActivityTimeout = TimeSpan.FromSeconds(240) };
 
-    public async Task InvokeAsync(HttpContext context, long? bodySizeLimit)
+    public async Task InvokeAsync(HttpContext context, long? bodySizeLimit, bool homepageDisabled)
     {
         var match = routes.Match(context.Request.Method, context.Request.Path);
         if (match is not { } found)
         {
+            // As the host's HomepageMiddleware: "/" with no function for it is the home page, or 204 when
+            // AzureWebJobsDisableHomepage is "true"; any other unmatched request is ASP.NET Core's empty 404.
+            if (context.Request.Path.Value == "/")
+            {
+                await WriteHomepageAsync(context, homepageDisabled);
+                return;
+            }
+
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
@@ -100,6 +108,19 @@ internal sealed partial class FunctionInvoker(
                 context.Response.StatusCode = StatusCodes.Status500InternalServerError;
             }
         }
+    }
+
+    private static Task WriteHomepageAsync(HttpContext context, bool disabled)
+    {
+        if (disabled)
+        {
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            return Task.CompletedTask;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "text/html";
+        return context.Response.WriteAsync("<html><body>Your Functions app is up and running</body></html>");
     }
 
     private static InvocationRequest Request(string invocationId, HttpFunction function, RouteValueDictionary values)

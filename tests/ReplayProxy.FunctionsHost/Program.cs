@@ -119,7 +119,8 @@ try
         http.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(),
         FunctionInvoker.CreateInvoker(),
         http.Services.GetRequiredService<ILogger<FunctionInvoker>>());
-    http.Run(context => invoker.InvokeAsync(context, bodySizeLimit));
+    var homepageDisabled = string.Equals(front.Configuration["AzureWebJobsDisableHomepage"], bool.TrueString, StringComparison.OrdinalIgnoreCase);
+    http.Run(context => invoker.InvokeAsync(context, bodySizeLimit, homepageDisabled));
     await http.StartAsync(shutdown.Token);
     Console.WriteLine(
         $"ReplayProxy.FunctionsHost: listening on {string.Join(", ", http.Urls)}; worker at {httpUri}; " +

@@ -45,9 +45,9 @@ public sealed record RefusedStart(int ExitCode, string Error);
 /// </summary>
 public interface IProxyKind
 {
-    /// <summary>True where a host in front of the proxy routes by path and method before the proxy sees the request
-    /// (the Functions host): a path or method no trigger lists is then the host's bare 404, never the proxy's answer.</summary>
-    static abstract bool HostRoutesRequests { get; }
+    /// <summary>True where the Functions host (our test host) is in front of the worker: it reads Content-Length bodies
+    /// whole before the worker is invoked, and a worker that refuses to start is the host's failure.</summary>
+    static abstract bool BehindFunctionsHost { get; }
 
     static abstract Task<IProxyUnderTest> StartAsync(ProxyUpstreams upstreams, IReadOnlyDictionary<string, string?>? settings = null);
 

@@ -21,14 +21,14 @@ public class ProxyFixture<TKind> : IAsyncLifetime
     /// <summary>Settings beyond the upstreams, keyed relative to the ReplayProxy section.</summary>
     protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Upstream = await FakeAmplitude.StartAsync();
         Proxy = await TKind.StartAsync(ProxyUpstreams.All(Upstream.BaseAddress), Settings);
         Client = Proxy.CreateClient();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Client.Dispose();
         await Proxy.DisposeAsync();

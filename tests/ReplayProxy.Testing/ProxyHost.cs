@@ -77,7 +77,6 @@ public sealed class ProxyHost : IProxyUnderTest
         builder.Services.AddReplayProxy(builder.Configuration);
         var app = builder.Build();
         app.MapReplayProxy();
-        app.MapFallback("{**path}", ReplayProxyHandler.NotFoundAsync);
         return new ProxyHost(app, logs) { BaseAddress = await Loopback.StartAsync(app) };
     }
 

@@ -6,7 +6,7 @@ namespace ReplayProxy.Testing;
 /// bad settings are tried on the real standalone host, <c>ReplayProxy.Server.dll</c>, as a process.</summary>
 public sealed class StandaloneProxy : IProxyKind
 {
-    public static bool HostRoutesRequests => false;
+    public static bool BehindFunctionsHost => false;
 
     public static async Task<IProxyUnderTest> StartAsync(ProxyUpstreams upstreams, IReadOnlyDictionary<string, string?>? settings = null)
     {
@@ -47,7 +47,7 @@ public sealed class StandaloneProxy : IProxyKind
 /// (<see cref="FunctionsHostProcess"/>); settings reach the worker as <c>ReplayProxy__*</c> environment variables.</summary>
 public sealed class FunctionsProxy : IProxyKind
 {
-    public static bool HostRoutesRequests => true;
+    public static bool BehindFunctionsHost => true;
 
     public static async Task<IProxyUnderTest> StartAsync(ProxyUpstreams upstreams, IReadOnlyDictionary<string, string?>? settings = null) =>
         await FunctionsHostProcess.StartAsync(Environment(upstreams, settings));

@@ -181,7 +181,7 @@ internal sealed partial class ConfigForwarder
         response.Content.Headers.NonValidated.TryGetValues(HeaderNames.ContentEncoding, out var values) ? values.ToString() : null;
 
     private bool MayRemember(HttpRequest request, ReplayRoute route) =>
-        _settings.ApiKeys.AllowsAny || (ApiKeys.ConfigKey(route.WithoutPrefix(request.Path)) is { } key && _settings.ApiKeys.Allows(key));
+        _settings.ApiKeys.AllowsAny || (ApiKeys.ConfigKey(route.AmplitudePathOf(request.Path)) is { } key && _settings.ApiKeys.Allows(key));
 
     private static bool IsUpstreamTrouble(int status) => status >= 500 || status == StatusCodes.Status429TooManyRequests;
 

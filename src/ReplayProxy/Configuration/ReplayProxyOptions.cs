@@ -40,6 +40,9 @@ public sealed class ReplayProxyOptions
     /// <summary>How many config answers (one per path and query) are remembered; the least recently used goes first.</summary>
     public int ConfigMemoryEntries { get; set; } = DefaultConfigMemoryEntries;
 
+    /// <summary>Public paths of the proxied routes; Amplitude always receives its own.</summary>
+    public ReplayPathOptions Paths { get; set; } = new();
+
     /// <summary>Extra headers added to every upstream request.</summary>
     public Dictionary<string, string> UpstreamHeaders { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }

@@ -73,6 +73,8 @@ internal sealed class ReplayProxyOptionsValidator : IValidateOptions<ReplayProxy
             }
         }
 
+        ReplayPathRules.Validate(options.Paths, errors);
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

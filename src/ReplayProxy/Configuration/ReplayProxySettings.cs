@@ -23,6 +23,7 @@ internal sealed class ReplayProxySettings
         FrontDoorId = Guid.TryParse(options.FrontDoorId, out var id) ? id : null;
         UpstreamTimeout = TimeSpan.FromSeconds(options.UpstreamTimeoutSeconds);
         MaxRequestBodyBytes = options.MaxRequestBodyBytes;
+        Routes = new ReplayRouteTable(options.Paths);
         ExtraUpstreamHeaders = options.UpstreamHeaders.Select(h => KeyValuePair.Create(h.Key, h.Value)).ToArray();
 
         // A region's own override first, then (for the configured region) the plain one, then Amplitude's host. The
@@ -49,6 +50,9 @@ internal sealed class ReplayProxySettings
     public TimeSpan UpstreamTimeout { get; }
     public long MaxRequestBodyBytes { get; }
     public IReadOnlyList<KeyValuePair<string, string>> ExtraUpstreamHeaders { get; }
+
+    /// <summary>The routes at their configured public paths.</summary>
+    public ReplayRouteTable Routes { get; }
 
     /// <summary>The region a route's requests go to: its prefix's, or the configured one.</summary>
     public string RegionOf(ReplayRoute route) => route.Region ?? Region;

@@ -24,6 +24,7 @@ internal sealed class UnknownSettingsValidator(IConfiguration section) : IValida
         [nameof(ReplayProxyOptions.ConfigDeadlineMilliseconds)] = null,
         [nameof(ReplayProxyOptions.ConfigStaleLimitSeconds)] = null,
         [nameof(ReplayProxyOptions.ConfigMemoryEntries)] = null,
+        [nameof(ReplayProxyOptions.Paths)] = typeof(ReplayPathOptions).GetProperties().Select(p => p.Name).ToArray(),
         [nameof(ReplayProxyOptions.UpstreamHeaders)] = [AnyChild],
     };
 

@@ -12,7 +12,8 @@ namespace ReplayProxy;
 /// <summary>
 /// Answers one proxied request: the <see cref="AccessGate"/> decides, YARP's <see cref="IHttpForwarder"/> streams it
 /// to the route's Amplitude host and back, a failure becomes one of our problem answers, and telemetry records the
-/// outcome. Hosts call <see cref="HandleAsync"/> with the matched route.
+/// outcome. Hosts hand every request to <see cref="HandleAsync(HttpContext)"/>; the configured route table decides
+/// (404 outside it, 405 with <c>Allow</c> for another method).
 /// </summary>
 public sealed partial class ReplayProxyHandler
 {
@@ -46,11 +47,17 @@ public sealed partial class ReplayProxyHandler
         _logger = logger;
     }
 
-    /// <summary>Answers one request for <paramref name="route"/>, writing straight to <see cref="HttpContext.Response"/>.</summary>
-    public async Task HandleAsync(HttpContext context, ReplayRoute route)
+    /// <summary>Answers one request, writing straight to <see cref="HttpContext.Response"/>.</summary>
+    public Task HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(route);
+        return _settings.Routes.Match(context.Request.Path) is { } route
+            ? HandleAsync(context, route)
+            : ProblemResponses.WriteAsync(context, StatusCodes.Status404NotFound);
+    }
+
+    private async Task HandleAsync(HttpContext context, ReplayRoute route)
+    {
         var started = Stopwatch.GetTimestamp();
         if (route.Region is { } region)
         {
@@ -59,17 +66,10 @@ public sealed partial class ReplayProxyHandler
 
         var admission = await _gate.AdmitAsync(context, route);
         var outcome = !admission.Forward ? new Outcome(admission.Status, admission.Error)
-            : route == ReplayRoute.UpstreamHealth ? new Outcome(await _diagnostics.WriteAsync(context))
-            : route.Unprefixed == ReplayRoute.Config && HttpMethods.IsGet(context.Request.Method) && _config.Enabled ? await ConfigAsync(context, route, admission)
+            : route.Kind == ReplayRouteKind.UpstreamHealth ? new Outcome(await _diagnostics.WriteAsync(context))
+            : route.Kind == ReplayRouteKind.Config && HttpMethods.IsGet(context.Request.Method) && _config.Enabled ? await ConfigAsync(context, route, admission)
             : await ForwardAsync(context, route, admission);
         _telemetry.RecordRequest(route, _settings.RegionOf(route), context.Request.Method, outcome.Status, outcome.Error, Stopwatch.GetElapsedTime(started), outcome.RequestBytes, outcome.ResponseBytes);
-    }
-
-    /// <summary>Answers a path outside the route table: 404 as problem details.</summary>
-    public static Task NotFoundAsync(HttpContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return ProblemResponses.WriteAsync(context, StatusCodes.Status404NotFound);
     }
 
     /// <summary>Config GETs with the fallback on: a deadline of their own, and the last good answer when Amplitude fails.</summary>

@@ -7,27 +7,18 @@ namespace Microsoft.AspNetCore.Builder;
 public static class ReplayProxyEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps every route of the proxy, any method (the handler answers 405 with <c>Allow</c>). Paths outside the route
-    /// table are the host's: <see cref="ReplayProxyHandler.NotFoundAsync"/> answers them as the proxy would.
+    /// Maps one catch-all endpoint, any method, to the proxy: its route table (<c>ReplayProxy:Paths</c>) decides, and
+    /// answers 404 outside it and 405 with <c>Allow</c> for another method. The endpoint has the lowest routing
+    /// priority, so an app's own endpoints still win.
     /// </summary>
-    /// <returns>A builder for conventions that apply to all of the proxy's endpoints.</returns>
+    /// <returns>A builder for conventions that apply to the proxy's endpoint.</returns>
     public static IEndpointConventionBuilder MapReplayProxy(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         // Resolved on first use, so that invalid settings surface from host start-up (ValidateOnStart), not from here.
         var services = endpoints.ServiceProvider;
         ReplayProxyHandler? resolved = null;
-        ReplayProxyHandler Handler() => resolved ??= services.GetRequiredService<ReplayProxyHandler>();
-        var proxy = endpoints.MapGroup(string.Empty);
-        foreach (var route in ReplayRoute.All)
-        {
-            foreach (var template in route.Templates)
-            {
-                proxy.Map("/" + template.Replace("{*", "{**", StringComparison.Ordinal), context => Handler().HandleAsync(context, route))
-                    .WithDisplayName("ReplayProxy " + route.Name);
-            }
-        }
-
-        return proxy;
+        return endpoints.Map("/{**path}", context => (resolved ??= services.GetRequiredService<ReplayProxyHandler>()).HandleAsync(context))
+            .WithDisplayName("ReplayProxy");
     }
 }

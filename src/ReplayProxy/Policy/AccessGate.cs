@@ -60,7 +60,7 @@ internal sealed partial class AccessGate(ReplayProxySettings settings, ILogger<A
             return Admission.Answered(StatusCodes.Status204NoContent);
         }
 
-        if (route == ReplayRoute.UpstreamHealth)
+        if (route.Kind == ReplayRouteKind.UpstreamHealth)
         {
             // Admitted like a proxied request (Front Door, origin, method); the handler runs the diagnostics.
             return Admission.Forwarded(trustEdge, origin, body: null);
@@ -100,6 +100,7 @@ internal sealed partial class AccessGate(ReplayProxySettings settings, ILogger<A
         var detail = refusal switch
         {
             ProxyError.RequestTooLarge => ProblemResponses.PayloadTooLargeDetail,
+            ProxyError.RequestInvalid when route.Kind == ReplayRouteKind.Legacy => "The upload must be a form (application/x-www-form-urlencoded, optionally gzip).",
             ProxyError.RequestInvalid => "The analytics body must be JSON (optionally gzip) with a top-level api_key.",
             _ => "The API key is not allowed to use this proxy.",
         };
@@ -128,7 +129,8 @@ internal sealed partial class AccessGate(ReplayProxySettings settings, ILogger<A
         {
             body = new PooledBuffer((int)Math.Min(request.ContentLength ?? 4096, settings.MaxRequestBodyBytes) + 1);
             var error = await ReadBodyAsync(request, body, context.RequestAborted);
-            if (error == ProxyError.None && !ApiKeys.TryCollectFromAnalyticsBody(body.WrittenMemory, request.Headers.ContentEncoding.ToString(), settings.MaxRequestBodyBytes, keys))
+            var format = route.Kind == ReplayRouteKind.Legacy ? AnalyticsBodyFormat.Form : AnalyticsBodyFormat.Json;
+            if (error == ProxyError.None && !ApiKeys.TryCollectFromAnalyticsBody(body.WrittenMemory, request.Headers.ContentEncoding.ToString(), format, settings.MaxRequestBodyBytes, keys))
             {
                 error = ProxyError.RequestInvalid;
             }

@@ -8,7 +8,8 @@ namespace ReplayProxy;
 
 /// <summary>
 /// The API-key allow-list and the places a request carries a key: a Bearer token, the beacon's <c>api_key</c>
-/// query parameter, the <c>/config/&lt;key&gt;</c> segment, and the analytics body's top-level <c>api_key</c>.
+/// query parameter, the <c>/config/&lt;key&gt;</c> segment, the analytics body's top-level <c>api_key</c>, and the
+/// form upload's <c>client</c> field.
 /// </summary>
 internal sealed class ApiKeys(IEnumerable<string> keys)
 {
@@ -48,9 +49,9 @@ internal sealed class ApiKeys(IEnumerable<string> keys)
             }
         }
 
-        if (route.Unprefixed == ReplayRoute.Config)
+        if (route.Kind == ReplayRouteKind.Config)
         {
-            var key = ConfigKey(route.WithoutPrefix(request.Path));
+            var key = ConfigKey(route.AmplitudePathOf(request.Path));
             if (key is not null)
             {
                 found.Add(key);
@@ -77,15 +78,15 @@ internal sealed class ApiKeys(IEnumerable<string> keys)
     }
 
     /// <summary>
-    /// Reads the top-level <c>api_key</c> values of an analytics body, gunzipping a copy when the body is gzip.
-    /// The body itself is forwarded as received; this only inspects it.
+    /// Reads the keys of an analytics body (the JSON's top-level <c>api_key</c>, the form's <c>client</c>), gunzipping
+    /// a copy when the body is gzip. The body itself is forwarded as received; this only inspects it.
     /// </summary>
-    /// <returns>False when the body cannot be read as JSON (or in an unsupported encoding).</returns>
-    public static bool TryCollectFromAnalyticsBody(ReadOnlyMemory<byte> body, string? contentEncoding, long maxInspectedBytes, List<string> found)
+    /// <returns>False when the body cannot be read in its format (or is in an unsupported encoding).</returns>
+    public static bool TryCollectFromAnalyticsBody(ReadOnlyMemory<byte> body, string? contentEncoding, AnalyticsBodyFormat format, long maxInspectedBytes, List<string> found)
     {
         if (string.IsNullOrEmpty(contentEncoding) || contentEncoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
         {
-            return TryReadApiKeys(body.Span, found);
+            return TryRead(body.Span, format, found);
         }
 
         if (!contentEncoding.Equals("gzip", StringComparison.OrdinalIgnoreCase))
@@ -117,12 +118,40 @@ internal sealed class ApiKeys(IEnumerable<string> keys)
                 ArrayPool<byte>.Shared.Return(buffer);
             }
 
-            return TryReadApiKeys(plain.GetBuffer().AsSpan(0, (int)plain.Length), found);
+            return TryRead(plain.GetBuffer().AsSpan(0, (int)plain.Length), format, found);
         }
         catch (InvalidDataException)
         {
             return false;
         }
+    }
+
+    private static bool TryRead(ReadOnlySpan<byte> body, AnalyticsBodyFormat format, List<string> found) =>
+        format == AnalyticsBodyFormat.Form ? TryReadFormClients(body, found) : TryReadApiKeys(body, found);
+
+    /// <summary>The <c>client</c> fields of an <c>application/x-www-form-urlencoded</c> body, as Amplitude-iOS
+    /// (<c>v=3&amp;client=&lt;key&gt;&amp;e=...&amp;upload_time=...</c>) and amplitude-js send it.</summary>
+    private static bool TryReadFormClients(ReadOnlySpan<byte> form, List<string> found)
+    {
+        if (form.ContainsAnyExceptInRange((byte)0x20, (byte)0x7E))
+        {
+            // A form is URL-encoded ASCII; anything else is not what these SDKs send.
+            return false;
+        }
+
+        foreach (var range in form.Split((byte)'&'))
+        {
+            var pair = form[range];
+            var equals = pair.IndexOf((byte)'=');
+            var name = equals < 0 ? pair : pair[..equals];
+            if (name.SequenceEqual("client"u8))
+            {
+                var value = equals < 0 ? [] : pair[(equals + 1)..];
+                found.Add(System.Net.WebUtility.UrlDecode(System.Text.Encoding.ASCII.GetString(value)));
+            }
+        }
+
+        return true;
     }
 
     private static bool TryReadApiKeys(ReadOnlySpan<byte> json, List<string> found)
@@ -160,4 +189,11 @@ internal sealed class ApiKeys(IEnumerable<string> keys)
             return false;
         }
     }
+}
+
+/// <summary>How an analytics body carries its key: JSON with <c>api_key</c>, or the legacy form with <c>client</c>.</summary>
+internal enum AnalyticsBodyFormat
+{
+    Json,
+    Form,
 }

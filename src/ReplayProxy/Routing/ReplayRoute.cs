@@ -4,44 +4,34 @@ using Microsoft.AspNetCore.Http;
 namespace ReplayProxy;
 
 /// <summary>
-/// One row of the route table: a name, the templates it answers, its methods, its upstream kind and, for the
+/// One row of the route table: what it is, the public path it answers, its methods, its upstream kind and, for the
 /// region-prefixed rows (<c>/eu/...</c>, <c>/us/...</c>), the Amplitude region it is pinned to. Unprefixed rows use
-/// the configured <see cref="ReplayProxyOptions.Region"/>.
+/// the configured <see cref="ReplayProxyOptions.Region"/>. The static rows are the default paths; a
+/// <see cref="ReplayRouteTable"/> built from <c>ReplayProxy:Paths</c> holds the rows a host actually serves.
 /// </summary>
 public sealed class ReplayRoute
 {
-    public static readonly ReplayRoute Track = new("track", [ReplayRouteTemplates.Track], UpstreamKind.Replay, "POST", "OPTIONS");
-    public static readonly ReplayRoute Config = new("config", [ReplayRouteTemplates.Config, ReplayRouteTemplates.ConfigWithKey], UpstreamKind.Config, "GET", "HEAD", "OPTIONS");
-    public static readonly ReplayRoute HttpApi = new("httpapi", [ReplayRouteTemplates.HttpApi], UpstreamKind.Analytics, "POST", "OPTIONS");
-    public static readonly ReplayRoute Batch = new("batch", [ReplayRouteTemplates.Batch], UpstreamKind.Analytics, "POST", "OPTIONS");
-    public static readonly ReplayRoute Health = new("health", [ReplayRouteTemplates.Health], UpstreamKind.None, "GET", "HEAD");
-    public static readonly ReplayRoute UpstreamHealth = new("upstreams", [ReplayRouteTemplates.UpstreamHealth], UpstreamKind.None, "GET");
+    public const string HealthPath = "/healthz";
+    public const string UpstreamHealthPath = "/healthz/upstreams";
 
-    public static readonly ReplayRoute EuTrack = new(Track, AmplitudeRegion.EU, ReplayRouteTemplates.EuTrack);
-    public static readonly ReplayRoute EuConfig = new(Config, AmplitudeRegion.EU, ReplayRouteTemplates.EuConfig, ReplayRouteTemplates.EuConfigWithKey);
-    public static readonly ReplayRoute EuHttpApi = new(HttpApi, AmplitudeRegion.EU, ReplayRouteTemplates.EuHttpApi);
-    public static readonly ReplayRoute EuBatch = new(Batch, AmplitudeRegion.EU, ReplayRouteTemplates.EuBatch);
-    public static readonly ReplayRoute UsTrack = new(Track, AmplitudeRegion.US, ReplayRouteTemplates.UsTrack);
-    public static readonly ReplayRoute UsConfig = new(Config, AmplitudeRegion.US, ReplayRouteTemplates.UsConfig, ReplayRouteTemplates.UsConfigWithKey);
-    public static readonly ReplayRoute UsHttpApi = new(HttpApi, AmplitudeRegion.US, ReplayRouteTemplates.UsHttpApi);
-    public static readonly ReplayRoute UsBatch = new(Batch, AmplitudeRegion.US, ReplayRouteTemplates.UsBatch);
-
-    /// <summary>Every route the proxy answers; anything else is 404. Health has no region prefix: it describes the
-    /// instance, and <c>/healthz/upstreams</c> already covers both regions.</summary>
-    public static IReadOnlyList<ReplayRoute> All { get; } =
-    [
-        Track, Config, HttpApi, Batch, Health, UpstreamHealth,
-        EuTrack, EuConfig, EuHttpApi, EuBatch,
-        UsTrack, UsConfig, UsHttpApi, UsBatch,
-    ];
+    public static readonly ReplayRoute Track = new(ReplayRouteKind.Track, "track", ReplayPathOptions.DefaultTrack, UpstreamKind.Replay, "/sessions/v2/track", "POST", "OPTIONS");
+    public static readonly ReplayRoute Config = new(ReplayRouteKind.Config, "config", ReplayPathOptions.DefaultConfig, UpstreamKind.Config, "/config", "GET", "HEAD", "OPTIONS");
+    public static readonly ReplayRoute HttpApi = new(ReplayRouteKind.HttpApi, "httpapi", ReplayPathOptions.DefaultHttpApi, UpstreamKind.Analytics, "/2/httpapi", "POST", "OPTIONS");
+    public static readonly ReplayRoute Batch = new(ReplayRouteKind.Batch, "batch", ReplayPathOptions.DefaultBatch, UpstreamKind.Analytics, "/batch", "POST", "OPTIONS");
+    public static readonly ReplayRoute Legacy = new(ReplayRouteKind.Legacy, "legacy", ReplayPathOptions.DefaultLegacy, UpstreamKind.Analytics, "/", "POST", "OPTIONS");
+    public static readonly ReplayRoute Health = new(ReplayRouteKind.Health, "health", HealthPath, UpstreamKind.None, null, "GET", "HEAD");
+    public static readonly ReplayRoute UpstreamHealth = new(ReplayRouteKind.UpstreamHealth, "upstreams", UpstreamHealthPath, UpstreamKind.None, null, "GET");
 
     private readonly FrozenSet<string> _methods;
+    private readonly string? _amplitudePath;
 
-    private ReplayRoute(string name, string[] templates, UpstreamKind upstream, params string[] methods)
+    private ReplayRoute(ReplayRouteKind kind, string name, string publicPath, UpstreamKind upstream, string? amplitudePath, params string[] methods)
     {
+        Kind = kind;
         Name = name;
-        Templates = templates;
+        PublicPath = publicPath;
         Upstream = upstream;
+        _amplitudePath = amplitudePath;
         Methods = methods;
         AllowHeader = string.Join(", ", methods);
         _methods = methods.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
@@ -49,21 +39,23 @@ public sealed class ReplayRoute
         PathPrefix = string.Empty;
     }
 
-    /// <summary>The region-prefixed twin of <paramref name="unprefixed"/>: same methods and upstream kind.</summary>
-    private ReplayRoute(ReplayRoute unprefixed, string region, params string[] templates)
-        : this(region.ToLowerInvariant() + "-" + unprefixed.Name, templates, unprefixed.Upstream, [.. unprefixed.Methods])
+    /// <summary>The same row at another public path (from <c>ReplayProxy:Paths</c>), or pinned to a region.</summary>
+    private ReplayRoute(ReplayRoute unprefixed, string publicPath, string? region)
+        : this(unprefixed.Kind, region is null ? unprefixed.Name : region.ToLowerInvariant() + "-" + unprefixed.Name, publicPath, unprefixed.Upstream, unprefixed._amplitudePath, [.. unprefixed.Methods])
     {
-        Unprefixed = unprefixed;
+        Unprefixed = region is null ? this : unprefixed;
         Region = region;
-        PathPrefix = "/" + region.ToLowerInvariant();
+        PathPrefix = region is null ? string.Empty : "/" + region.ToLowerInvariant();
     }
 
-    /// <summary>Unique name of the row (the Functions function name): <c>track</c>, <c>eu-track</c>, ... Never the
-    /// request path, which can hold an API key.</summary>
+    public ReplayRouteKind Kind { get; }
+
+    /// <summary>Unique name of the row: <c>track</c>, <c>eu-track</c>, ... Never the request path, which can hold an
+    /// API key.</summary>
     public string Name { get; }
 
-    /// <summary>Route templates without a leading slash.</summary>
-    public IReadOnlyList<string> Templates { get; }
+    /// <summary>The path clients use, without the region prefix: <c>/sessions/v2/track</c> unless configured.</summary>
+    public string PublicPath { get; }
 
     /// <summary><c>US</c> or <c>EU</c> for a region-prefixed row; null when the configured region applies.</summary>
     public string? Region { get; }
@@ -82,23 +74,38 @@ public sealed class ReplayRoute
     /// <summary><c>/eu</c> or <c>/us</c> on a region-prefixed row, else empty.</summary>
     internal string PathPrefix { get; }
 
+    /// <summary>Config takes <c>/&lt;key&gt;...</c> after its path; every other route is one exact path.</summary>
+    internal bool HasTail => Kind == ReplayRouteKind.Config;
+
+    /// <summary>True for the routes that carry uploads to Amplitude (replay and analytics POSTs).</summary>
+    internal bool IsUpload => Upstream is UpstreamKind.Replay or UpstreamKind.Analytics;
+
     internal bool Allows(string method) => _methods.Contains(method);
 
-    /// <summary>The request path without the region prefix (the route matched it, so only its length matters).</summary>
-    internal PathString WithoutPrefix(PathString path) =>
-        PathPrefix.Length == 0 || path.Value is not { } value ? path : new PathString(value[PathPrefix.Length..]);
+    internal ReplayRoute At(string publicPath) =>
+        string.Equals(publicPath, PublicPath, StringComparison.Ordinal) ? this : new ReplayRoute(this, publicPath, region: null);
+
+    internal ReplayRoute InRegion(string region) => new(this, PublicPath, region);
+
+    /// <summary>The request path as Amplitude's (unescaped) path: the public path and region prefix replaced by
+    /// Amplitude's own, a config tail kept. Only meaningful for a path this row matched.</summary>
+    internal PathString AmplitudePathOf(PathString path) =>
+        new(_amplitudePath + Tail(path.Value ?? string.Empty));
 
     /// <summary>The escaped path Amplitude receives: fixed routes go to their canonical path; config keeps what follows
-    /// <c>/config</c> as the client escaped it. The region prefix never goes upstream.</summary>
-    internal string UpstreamPath(HttpRequest request)
+    /// its public path as the client escaped it. Neither the region prefix nor the public path goes upstream.</summary>
+    internal string UpstreamPath(HttpRequest request) =>
+        HasTail ? _amplitudePath + Tail(request.Path.ToUriComponent()) : _amplitudePath!;
+
+    private string Tail(string path)
     {
-        if (Unprefixed != Config)
+        if (!HasTail)
         {
-            return "/" + Unprefixed.Templates[0];
+            return string.Empty;
         }
 
-        var path = request.Path.ToUriComponent();
-        return "/" + ReplayRouteTemplates.Config + path[(PathPrefix.Length + 1 + ReplayRouteTemplates.Config.Length)..];
+        var start = PathPrefix.Length + PublicPath.Length;
+        return path.Length > start ? path[start..] : string.Empty;
     }
 
     public override string ToString() => Name;

@@ -100,7 +100,7 @@ public abstract class LimitsTests<TProxy>(LimitsTests<TProxy>.Fixture fixture) :
             tcp.Client.LingerState = new LingerOption(true, 0);
         }
 
-        if (!chunked && TProxy.HostRoutesRequests)
+        if (!chunked && TProxy.BehindFunctionsHost)
         {
             // The Functions host reads a body with a Content-Length whole before it invokes the worker: an upload cut
             // short never reaches the proxy, so nothing reaches Amplitude.

@@ -120,8 +120,6 @@ public sealed class RegionPrefixTests : IAsyncLifetime
     [InlineData("POST", "/eu/eu/batch")]
     [InlineData("POST", "/eu-central/batch")]
     [InlineData("POST", "/eusessions/v2/track")]
-    [InlineData("GET", "/eu")]
-    [InlineData("GET", "/eu/")]
     [InlineData("GET", "/eu/healthz")]
     [InlineData("GET", "/us/healthz/upstreams")]
     [InlineData("POST", "/sessions/v2/track/eu")]
@@ -312,12 +310,12 @@ public sealed class RegionPrefixTests : IAsyncLifetime
             Upstreams = { Replay = "http://127.0.0.1:9001", Config = "http://127.0.0.1:9002", Analytics = "http://127.0.0.1:9003", EuConfig = "http://127.0.0.1:9004" },
         });
 
-        Assert.Equal("127.0.0.1", settings.For(ReplayRoute.UsTrack).Host);
+        Assert.Equal("127.0.0.1", settings.For(ReplayRouteTable.Default.Get(ReplayRouteKind.Track, AmplitudeRegion.US)).Host);
         Assert.Equal(9001, settings.For(ReplayRoute.Track).Port);
-        Assert.Equal("api-sr.eu.amplitude.com", settings.For(ReplayRoute.EuTrack).Host);
-        Assert.Equal(9004, settings.For(ReplayRoute.EuConfig).Port);
-        Assert.Equal("api.eu.amplitude.com", settings.For(ReplayRoute.EuBatch).Host);
-        Assert.Equal("api.eu.amplitude.com", settings.For(ReplayRoute.EuHttpApi).Host);
+        Assert.Equal("api-sr.eu.amplitude.com", settings.For(ReplayRouteTable.Default.Get(ReplayRouteKind.Track, AmplitudeRegion.EU)).Host);
+        Assert.Equal(9004, settings.For(ReplayRouteTable.Default.Get(ReplayRouteKind.Config, AmplitudeRegion.EU)).Port);
+        Assert.Equal("api.eu.amplitude.com", settings.For(ReplayRouteTable.Default.Get(ReplayRouteKind.Batch, AmplitudeRegion.EU)).Host);
+        Assert.Equal("api.eu.amplitude.com", settings.For(ReplayRouteTable.Default.Get(ReplayRouteKind.HttpApi, AmplitudeRegion.EU)).Host);
     }
 
     private Task<ProxyHost> StartAsync(string region, bool eu, bool us, params (string Key, string Value)[] more)

@@ -133,7 +133,7 @@ public abstract class RoutingTests<TProxy>(RoutingTests<TProxy>.Fixture fixture)
     }
 
     [Theory]
-    [InlineData("/")]
+    [InlineData("/index.html")]
     [InlineData("/sessions/v2/track/extra")]
     [InlineData("/sessions/v1/track")]
     [InlineData("/2/httpapi/x")]
@@ -143,14 +143,9 @@ public abstract class RoutingTests<TProxy>(RoutingTests<TProxy>.Fixture fixture)
     {
         using var response = await _client.PostAsync(path, new ByteArrayContent([1]));
 
+        // The same problem details on both hosts: the Functions app's one catch-all trigger hands every path to the
+        // core's route table.
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        if (TProxy.HostRoutesRequests)
-        {
-            // The Functions host answers a path no trigger lists itself, with its own empty 404: the worker never sees it.
-            Assert.Empty(_replay.Received.Concat(_config.Received).Concat(_analytics.Received));
-            return;
-        }
-
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(404, json.RootElement.GetProperty("code").GetInt32());
@@ -165,23 +160,21 @@ public abstract class RoutingTests<TProxy>(RoutingTests<TProxy>.Fixture fixture)
     [InlineData("GET", "/2/httpapi", "POST, OPTIONS")]
     [InlineData("PATCH", "/batch", "POST, OPTIONS")]
     [InlineData("POST", "/healthz", "GET, HEAD")]
+    [InlineData("GET", "/", "POST, OPTIONS")]
+    [InlineData("GET", "/eu", "POST, OPTIONS")]
+    [InlineData("HEAD", "/us/", "POST, OPTIONS")]
     public async Task Wrong_method_is_405_with_allow(string method, string path, string allow)
     {
         using var response = await _client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
 
-        if (TProxy.HostRoutesRequests)
-        {
-            // The Functions host matches the method as part of the route: a method no trigger lists is its 404.
-            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-            Assert.False(response.Content.Headers.Contains("Allow"));
-            Assert.Empty(_replay.Received.Concat(_config.Received).Concat(_analytics.Received));
-            return;
-        }
-
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Equal(allow, string.Join(", ", response.Content.Headers.Allow));
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.Equal(405, json.RootElement.GetProperty("code").GetInt32());
+        if (method != "HEAD")
+        {
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal(405, json.RootElement.GetProperty("code").GetInt32());
+        }
+
         Assert.Empty(_replay.Received.Concat(_config.Received).Concat(_analytics.Received));
     }
 

@@ -42,6 +42,10 @@ public abstract class SettingsTests<TProxy>
         { "ReplayProxy__AllowedOrigins", "*", "ReplayProxy:AllowedOrigins" },
         { "ReplayProxy__Regoin", "EU", "ReplayProxy:Regoin" },
         { "ReplayProxy__Upstreams__Replays", "http://127.0.0.1:1", "ReplayProxy:Upstreams:Replays" },
+        { "ReplayProxy__Paths__Track", "sessions", "ReplayProxy:Paths:Track" },
+        { "ReplayProxy__Paths__Batch", "/2/httpapi", "ReplayProxy:Paths:HttpApi and ReplayProxy:Paths:Batch are both '/2/httpapi'" },
+        { "ReplayProxy__Paths__Config", "/healthz/c", "ReplayProxy:Paths:Config" },
+        { "ReplayProxy__Paths__Legacyy", "/f", "ReplayProxy:Paths:Legacyy" },
     };
 
     /// <summary>The real host, started as a process: bad settings end it at start, non-zero (the standalone host: 1),
@@ -54,7 +58,7 @@ public abstract class SettingsTests<TProxy>
 
         // The Functions test host exits with the worker's code; the standalone host's is 1.
         Assert.NotEqual(0, refused.ExitCode);
-        Assert.True(TProxy.HostRoutesRequests || refused.ExitCode == 1, $"exit code {refused.ExitCode}");
+        Assert.True(TProxy.BehindFunctionsHost || refused.ExitCode == 1, $"exit code {refused.ExitCode}");
         Assert.Contains("ReplayProxy failed to start", refused.Error, StringComparison.Ordinal);
         Assert.Contains(named, refused.Error, StringComparison.Ordinal);
     }

@@ -47,7 +47,7 @@ public sealed class ApiKeysTests
     {
         var found = new List<string>();
 
-        Assert.True(ApiKeys.TryCollectFromAnalyticsBody(Encoding.UTF8.GetBytes(json), null, 1 << 20, found));
+        Assert.True(ApiKeys.TryCollectFromAnalyticsBody(Encoding.UTF8.GetBytes(json), null, AnalyticsBodyFormat.Json, 1 << 20, found));
         Assert.Equal(expected, found);
     }
 
@@ -58,7 +58,7 @@ public sealed class ApiKeysTests
         var copy = body.ToArray();
         var found = new List<string>();
 
-        Assert.True(ApiKeys.TryCollectFromAnalyticsBody(body, "gzip", 1 << 20, found));
+        Assert.True(ApiKeys.TryCollectFromAnalyticsBody(body, "gzip", AnalyticsBodyFormat.Json, 1 << 20, found));
         Assert.Equal(["gz"], found);
         Assert.Equal(copy, body);
     }
@@ -69,15 +69,32 @@ public sealed class ApiKeysTests
     [InlineData("""{"api_key":"k",""", null)]
     [InlineData("""{"api_key":"k"}""", "br")]
     public void Unreadable_analytics_bodies_are_refused(string json, string? encoding) =>
-        Assert.False(ApiKeys.TryCollectFromAnalyticsBody(Encoding.UTF8.GetBytes(json), encoding, 1 << 20, []));
+        Assert.False(ApiKeys.TryCollectFromAnalyticsBody(Encoding.UTF8.GetBytes(json), encoding, AnalyticsBodyFormat.Json, 1 << 20, []));
 
     [Fact]
     public void A_gzip_bomb_is_refused_past_the_inspection_limit()
     {
         var body = Gzip("{\"api_key\":\"k\",\"pad\":\"" + new string('a', 200_000) + "\"}");
 
-        Assert.False(ApiKeys.TryCollectFromAnalyticsBody(body, "gzip", 100_000, []));
+        Assert.False(ApiKeys.TryCollectFromAnalyticsBody(body, "gzip", AnalyticsBodyFormat.Json, 100_000, []));
     }
+
+    [Theory]
+    [InlineData("v=3&client=k1&e=%5B%5D&upload_time=1", new[] { "k1" })]
+    [InlineData("client=a%2Db&client=c+d", new[] { "a-b", "c d" })]
+    [InlineData("v=3&e=%5B%7B%22client%22%3A1%7D%5D", new string[0])]
+    [InlineData("clientx=1&xclient=2&client", new[] { "" })]
+    public void Form_body_keys_are_the_client_fields(string form, string[] expected)
+    {
+        var found = new List<string>();
+
+        Assert.True(ApiKeys.TryCollectFromAnalyticsBody(Encoding.ASCII.GetBytes(form), null, AnalyticsBodyFormat.Form, 1 << 20, found));
+        Assert.Equal(expected, found);
+    }
+
+    [Fact]
+    public void A_form_body_that_is_not_url_encoded_ascii_is_refused() =>
+        Assert.False(ApiKeys.TryCollectFromAnalyticsBody(Encoding.UTF8.GetBytes("client=k\u00e9&e=\u0000"), null, AnalyticsBodyFormat.Form, 1 << 20, []));
 
     private static byte[] Gzip(string text) => Testing.Gzip.Compress(Encoding.UTF8.GetBytes(text));
 }
