@@ -166,6 +166,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     // Azure.Identity in the worker (e.g. the Azure Monitor exporter) picks the user-assigned identity from this.
     AZURE_CLIENT_ID: identityClientId
+    // The host's home page would answer GET / when no function ran; the root is the proxy's form route.
+    AzureWebJobsDisableHomepage: 'true'
   })
 }
 

@@ -31,7 +31,10 @@ internal static class FunctionsMetadata
                 triggers.Add(new Trigger(
                     function.GetProperty("name").GetString()!,
                     binding.GetProperty("route").GetString()!,
-                    binding.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!).ToList(),
+                    // No methods listed means every method, as in the host.
+                    binding.TryGetProperty("methods", out var methods) && methods.ValueKind == JsonValueKind.Array
+                        ? methods.EnumerateArray().Select(m => m.GetString()!).ToList()
+                        : [],
                     binding.GetProperty("authLevel").GetString()!));
             }
         }

@@ -31,6 +31,13 @@ public class LocalSettingsTests
                     Assert.Contains($"{prefix}Upstreams__{upstream.Name}", names);
                 }
             }
+            else if (property.Name == nameof(ReplayProxyOptions.Paths))
+            {
+                foreach (var path in typeof(ReplayPathOptions).GetProperties())
+                {
+                    Assert.Contains($"{prefix}Paths__{path.Name}", names);
+                }
+            }
             else if (property.Name == nameof(ReplayProxyOptions.UpstreamHeaders))
             {
                 // A local run sends Amplitude what the SDK sent, nothing more (README, Settings, shows how to add one).
@@ -41,6 +48,12 @@ public class LocalSettingsTests
                 Assert.Contains(prefix + property.Name, names);
             }
         }
+    }
+
+    [Fact]
+    public void The_hosts_home_page_is_off_so_that_the_root_is_the_form_route()
+    {
+        Assert.Equal("true", Example().GetProperty("Values").GetProperty("AzureWebJobsDisableHomepage").GetString());
     }
 
     [Fact]

@@ -78,6 +78,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         await Expect(HttpStatusCode.NoContent, client, Preflight($"/config/{Key}?{QueryMarker}=1"));
         await Expect(HttpStatusCode.OK, client, Analytics($"/2/httpapi?{QueryMarker}=1"));
         await Expect(HttpStatusCode.OK, client, Analytics($"/batch?{QueryMarker}=1"));
+        await Expect(HttpStatusCode.OK, client, Form($"/?{QueryMarker}=1"));
         await Expect(HttpStatusCode.NoContent, client, Preflight($"/2/httpapi?api_key={Key}"));
         await Expect(HttpStatusCode.OK, client, Get(HttpMethod.Get, $"/healthz?api_key={Key}&{QueryMarker}=1"));
         await Expect(HttpStatusCode.OK, client, Get(HttpMethod.Get, $"/healthz/upstreams?api_key={Key}&{QueryMarker}=1"));
@@ -86,7 +87,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         AssertNoSecrets(proxy);
         Assert.Contains(ReplayProxyTelemetry.ActivitySourceName, _telemetry.ActivitySources);
         Assert.Contains(_telemetry.Measurements, m => m.StartsWith(ReplayProxyTelemetry.MeterName + " ", StringComparison.Ordinal));
-        foreach (var route in ReplayRouteTable.Default.All.Where(r => r.Region is null && r.Kind != ReplayRouteKind.Legacy))
+        foreach (var route in ReplayRouteTable.Default.All.Where(r => r.Region is null))
         {
             Assert.Contains(_telemetry.Measurements, m => m.Contains($"replay_proxy.route={route.Name}", StringComparison.Ordinal));
         }
@@ -188,6 +189,16 @@ public sealed class TelemetryTests : IAsyncLifetime
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Key);
         }
 
+        return request;
+    }
+
+    private static HttpRequestMessage Form(string path)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new ByteArrayContent(Encoding.ASCII.GetBytes($"v=3&client={Key}&e=%5B%5D&upload_time=1")),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded");
         return request;
     }
 

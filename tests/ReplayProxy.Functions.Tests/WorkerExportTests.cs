@@ -52,7 +52,7 @@ public sealed class WorkerExportTests
         var items = Items(ingestion);
         // In Azure the request itself (RequestData) is the host's span; the worker's share is the invocation of the
         // function, the call to Amplitude under it, and the proxy's request metric.
-        Assert.Contains(items, t => t.Contains("\"name\":\"function track\"", StringComparison.Ordinal) && t.Contains("\"faas.name\":\"track\"", StringComparison.Ordinal));
+        Assert.Contains(items, t => t.Contains("\"name\":\"function proxy\"", StringComparison.Ordinal) && t.Contains("\"faas.name\":\"proxy\"", StringComparison.Ordinal));
         Assert.Contains(items, IsUpstreamCall);
         Assert.Contains(items, t => t.Contains("\"name\":\"replay_proxy.requests\"", StringComparison.Ordinal) && t.Contains("\"replay_proxy.route\":\"track\"", StringComparison.Ordinal));
         Assert.All(ingestion.Received, r => Assert.Equal("/v2.1/track", r.Path));

@@ -16,6 +16,7 @@ public sealed class WorkerRouteTests(WorkerHostFixture fixture) : IClassFixture<
     [InlineData("HEAD", "/config/k3yAbc?config_keys=sessionReplay.sr_ios_privacy_config")]
     [InlineData("POST", "/2/httpapi")]
     [InlineData("POST", "/batch")]
+    [InlineData("POST", "/")]
     public async Task Every_proxied_route_reaches_the_upstream_with_its_path_and_query(string method, string pathAndQuery)
     {
         using var client = ProxyClient.Create(fixture.Host.BaseAddress);
@@ -65,25 +66,25 @@ public sealed class WorkerRouteTests(WorkerHostFixture fixture) : IClassFixture<
     }
 
     /// <summary>
-    /// The standalone host answers a known path with another method 405 with <c>Allow</c>. The Functions host matches
-    /// the method as a route constraint, so a method no trigger lists matches no route and is 404, before the
-    /// worker (and the proxy's 405) is ever reached. Clients see what Azure would show them.
+    /// One catch-all trigger hands every path and method to the core's route table, so the worker answers as the
+    /// standalone host does: 404 problem details outside the table, 405 with <c>Allow</c> for another method.
     /// </summary>
     [Theory]
-    [InlineData("DELETE", "/sessions/v2/track")]
-    [InlineData("GET", "/sessions/v2/track")]
-    [InlineData("PUT", "/config/k3yAbc")]
-    [InlineData("POST", "/healthz")]
-    [InlineData("GET", "/configx")]
-    [InlineData("GET", "/api/healthz")]
-    [InlineData("GET", "/")]
-    public async Task A_path_or_method_no_trigger_lists_is_404_and_reaches_nothing(string method, string path)
+    [InlineData("DELETE", "/sessions/v2/track", "POST, OPTIONS")]
+    [InlineData("GET", "/sessions/v2/track", "POST, OPTIONS")]
+    [InlineData("PUT", "/config/k3yAbc", "GET, HEAD, OPTIONS")]
+    [InlineData("POST", "/healthz", "GET, HEAD")]
+    [InlineData("GET", "/", "POST, OPTIONS")]
+    [InlineData("GET", "/configx", null)]
+    [InlineData("GET", "/api/healthz", null)]
+    public async Task The_core_answers_404_and_405_through_the_worker_and_nothing_is_forwarded(string method, string path, string? allow)
     {
         using var client = ProxyClient.Create(fixture.Host.BaseAddress);
         var before = fixture.Upstream.Received.Count;
         using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.False(response.Content.Headers.Contains("Allow"));
+        Assert.Equal(allow is null ? HttpStatusCode.NotFound : HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(allow, allow is null ? null : string.Join(", ", response.Content.Headers.Allow));
         Assert.Equal(before, fixture.Upstream.Received.Count);
     }
 

@@ -109,6 +109,12 @@ public class FunctionAppTests(InfraFixture infra)
     }
 
     [Fact]
+    public void TheHostsHomePageIsOffSoThatTheRootIsTheFormRoute()
+    {
+        Assert.Equal("true", Setting("AzureWebJobsDisableHomepage"));
+    }
+
+    [Fact]
     public void ProxySettingsAreWiredFromParametersAndTheFrontDoorProfile()
     {
         // 'eu' in: the proxy reads the region case-insensitively, the template passes it on upper-cased.
