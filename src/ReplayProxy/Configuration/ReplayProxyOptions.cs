@@ -40,6 +40,10 @@ public sealed class ReplayProxyOptions
     /// <summary>How many config answers (one per path and query) are remembered; the least recently used goes first.</summary>
     public int ConfigMemoryEntries { get; set; } = DefaultConfigMemoryEntries;
 
+    /// <summary>False (the default): config answers reach the browser SDK with <c>configs.diagnostics.browserSDK</c>
+    /// switched off, so it never sends diagnostics to Amplitude's diagnostics host, which bypasses the proxy.</summary>
+    public bool AllowSdkDiagnostics { get; set; }
+
     /// <summary>Extra headers added to every upstream request.</summary>
     public Dictionary<string, string> UpstreamHeaders { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }

@@ -24,6 +24,7 @@ internal sealed class UnknownSettingsValidator(IConfiguration section) : IValida
         [nameof(ReplayProxyOptions.ConfigDeadlineMilliseconds)] = null,
         [nameof(ReplayProxyOptions.ConfigStaleLimitSeconds)] = null,
         [nameof(ReplayProxyOptions.ConfigMemoryEntries)] = null,
+        [nameof(ReplayProxyOptions.AllowSdkDiagnostics)] = null,
         [nameof(ReplayProxyOptions.UpstreamHeaders)] = [AnyChild],
     };
 
