@@ -1,5 +1,10 @@
 using System.IO.Compression;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FsCheck;
+using FsCheck.Fluent;
 using ReplayProxy.ConfigFallback;
 
 namespace ReplayProxy.Tests.ConfigFallback;
@@ -101,6 +106,106 @@ public sealed class SdkDiagnosticsRewriteTests
         Assert.Null(SdkDiagnosticsRewrite.Rewrite(Gzip.Compress(small), "zstd", ConfigMemory.MaxEntryBytes));
         Assert.Null(SdkDiagnosticsRewrite.Rewrite(small, "gzip", ConfigMemory.MaxEntryBytes));
         Assert.NotNull(SdkDiagnosticsRewrite.Rewrite(small, "identity", ConfigMemory.MaxEntryBytes));
+    }
+
+    /// <summary>Property-based: generated config answers, in either formatting and escaping, with the diagnostics
+    /// object anywhere among other fields; the answer read back equals the original with only the two values set.</summary>
+    [Fact]
+    public void Generated_answers_differ_only_in_the_two_values()
+    {
+        var names = Gen.Elements("enabled", "sampleRate", "configs", "diagnostics", "browserSDK", "x", "é\"\u2028", "sr_sampling_config", "😀");
+        var scalars = Gen.OneOf(
+            // A node has one parent: each use gets its own copy.
+            Gen.Elements<JsonNode?>(null, true, false, 0, 1, -0.5, 1e300, "", "true", "é\n\"\u0000</script>", "😀").Select(n => n?.DeepClone()),
+            Gen.Choose(-1000, 1000).Select(n => (JsonNode?)n));
+        Gen<JsonNode?> Values(int depth) => depth == 0 ? scalars : Gen.OneOf(
+            scalars,
+            Gen.ListOf(Values(depth - 1)).Select(items => (JsonNode?)new JsonArray([.. items.Take(4)])),
+            Objects(depth - 1).Select(o => (JsonNode?)o));
+        Gen<JsonObject> Objects(int depth) => Gen.ListOf(Gen.Zip(names, Values(depth))).Select(pairs =>
+        {
+            var json = new JsonObject();
+            foreach (var (name, value) in pairs.Take(5))
+            {
+                json[name] = value;
+            }
+
+            return json;
+        });
+        var answers =
+            from root in Objects(2)
+            from configs in Objects(2)
+            from diagnostics in Objects(1)
+            from browserSdk in Objects(1)
+            from shape in Gen.Choose(0, 3)
+            from indented in Gen.Elements(true, false)
+            from relaxed in Gen.Elements(true, false)
+            select Answer(root, configs, diagnostics, browserSdk, shape, new JsonSerializerOptions
+            {
+                WriteIndented = indented,
+                Encoder = relaxed ? JavaScriptEncoder.UnsafeRelaxedJsonEscaping : JavaScriptEncoder.Default,
+            });
+
+        var property = Prop.ForAll(answers.ToArbitrary(), answer =>
+        {
+            var (text, hasBrowserSdk) = answer;
+            var original = Encoding.UTF8.GetBytes(text);
+            var rewritten = SdkDiagnosticsRewrite.RewriteJson(original);
+            var expected = JsonNode.Parse(text)!;
+            if (hasBrowserSdk)
+            {
+                var browserSdk = expected["configs"]!["diagnostics"]!["browserSDK"]!.AsObject();
+                browserSdk["enabled"] = false;
+                browserSdk["sampleRate"] = 0;
+            }
+
+            var result = JsonNode.Parse(rewritten ?? original);
+            return JsonNode.DeepEquals(expected, result) && (rewritten is null) == (JsonNode.DeepEquals(JsonNode.Parse(text), result));
+        });
+
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(500), property);
+    }
+
+    /// <summary>The answer's text and whether it has a <c>configs.diagnostics.browserSDK</c> object: shape 0 has
+    /// none, 1 puts <c>diagnostics</c> under <c>configs</c> without one, 2 and 3 have one (first or last).</summary>
+    private static (string Text, bool HasBrowserSdk) Answer(JsonObject root, JsonObject configs, JsonObject diagnostics, JsonObject browserSdk, int shape, JsonSerializerOptions options)
+    {
+        foreach (var name in new[] { "configs", "diagnostics", "browserSDK" })
+        {
+            root.Remove(name);
+            configs.Remove(name);
+            diagnostics.Remove(name);
+        }
+
+        if (shape >= 2)
+        {
+            var withFirst = new JsonObject();
+            if (shape == 2)
+            {
+                withFirst["browserSDK"] = browserSdk;
+            }
+
+            foreach (var (name, value) in diagnostics.ToArray())
+            {
+                diagnostics.Remove(name);
+                withFirst[name] = value;
+            }
+
+            if (shape == 3)
+            {
+                withFirst["browserSDK"] = browserSdk;
+            }
+
+            diagnostics = withFirst;
+        }
+
+        if (shape >= 1)
+        {
+            configs["diagnostics"] = diagnostics;
+        }
+
+        root["configs"] = configs;
+        return (root.ToJsonString(options), shape >= 2);
     }
 
     private static byte[] Decode(byte[] body, string coding)
