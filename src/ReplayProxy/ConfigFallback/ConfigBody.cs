@@ -1,15 +1,16 @@
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Compression;
 using System.Text.Json;
 
 namespace ReplayProxy.ConfigFallback;
 
-/// <summary>Whether a config body is one the SDK can use: JSON with a top-level <c>configs</c> object (PROTOCOL.md).
-/// Inspects a decoded copy when the body is compressed; the remembered body stays as Amplitude sent it.</summary>
+/// <summary>Whether a config body is one the SDK can use: JSON with a top-level <c>configs</c> object (PROTOCOL.md),
+/// and the content codings the proxy can open to inspect or rewrite it (decoding bounded in size).</summary>
 internal static class ConfigBody
 {
     public static bool HasConfigsObject(ReadOnlySpan<byte> body, string? contentEncoding, int maxDecodedBytes)
     {
-        if (string.IsNullOrEmpty(contentEncoding) || contentEncoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+        if (IsIdentity(contentEncoding))
         {
             return HasConfigsObject(body);
         }
@@ -20,13 +21,17 @@ internal static class ConfigBody
 
     /// <summary>Content codings a remembered body may carry: the ones the proxy can inspect.</summary>
     public static bool IsKnownEncoding(string? contentEncoding) =>
-        string.IsNullOrEmpty(contentEncoding)
-        || contentEncoding.Equals("identity", StringComparison.OrdinalIgnoreCase)
+        IsIdentity(contentEncoding)
         || contentEncoding.Equals("gzip", StringComparison.OrdinalIgnoreCase)
         || contentEncoding.Equals("br", StringComparison.OrdinalIgnoreCase)
         || contentEncoding.Equals("deflate", StringComparison.OrdinalIgnoreCase);
 
-    private static byte[]? Decode(byte[] body, string contentEncoding, int maxDecodedBytes)
+    public static bool IsIdentity([NotNullWhen(false)] string? contentEncoding) =>
+        string.IsNullOrEmpty(contentEncoding) || contentEncoding.Equals("identity", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The decoded body, or null when the coding is unknown, the data is broken or it decodes to more than
+    /// <paramref name="maxDecodedBytes"/>.</summary>
+    public static byte[]? Decode(byte[] body, string contentEncoding, int maxDecodedBytes)
     {
         try
         {
@@ -57,6 +62,24 @@ internal static class ConfigBody
         {
             return null;
         }
+    }
+
+    /// <summary><paramref name="body"/> in <paramref name="contentEncoding"/>, one of the codings <see cref="Decode"/> opens.</summary>
+    public static byte[] Encode(ReadOnlySpan<byte> body, string contentEncoding)
+    {
+        using var output = new MemoryStream();
+        using (Stream encoder = contentEncoding.ToLowerInvariant() switch
+        {
+            "gzip" => new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true),
+            "br" => new BrotliStream(output, CompressionLevel.Optimal, leaveOpen: true),
+            "deflate" => new ZLibStream(output, CompressionLevel.Optimal, leaveOpen: true),
+            _ => throw new ArgumentOutOfRangeException(nameof(contentEncoding), contentEncoding, "Not a coding the proxy encodes."),
+        })
+        {
+            encoder.Write(body);
+        }
+
+        return output.ToArray();
     }
 
     private static bool HasConfigsObject(ReadOnlySpan<byte> json)

@@ -25,7 +25,7 @@ internal sealed class ConfigFallbackOptionsValidator : IValidateOptions<ReplayPr
 
         if (options.ConfigMemoryEntries is < 1 or > MaxConfigMemoryEntries)
         {
-            errors.Add($"{section}:ConfigMemoryEntries is {options.ConfigMemoryEntries}; it must be between 1 and {MaxConfigMemoryEntries} (each entry holds at most {ConfigForwarder.MaxRememberedBytes / 1024} KiB).");
+            errors.Add($"{section}:ConfigMemoryEntries is {options.ConfigMemoryEntries}; it must be between 1 and {MaxConfigMemoryEntries} (each entry holds at most {ConfigMemory.MaxEntryBytes / 1024} KiB).");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

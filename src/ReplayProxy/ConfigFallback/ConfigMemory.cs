@@ -1,6 +1,7 @@
 namespace ReplayProxy.ConfigFallback;
 
-/// <summary>One remembered config answer: the body exactly as Amplitude sent it, with what is needed to serve it again.</summary>
+/// <summary>One remembered config answer: the body as it was relayed (Amplitude's bytes, SDK diagnostics switched off
+/// unless allowed), with what is needed to serve it again.</summary>
 internal sealed record RememberedConfig(string Key, byte[] Body, string? ContentType, string? ContentEncoding, DateTimeOffset StoredAt);
 
 /// <summary>
@@ -9,6 +10,9 @@ internal sealed record RememberedConfig(string Key, byte[] Body, string? Content
 /// </summary>
 internal sealed class ConfigMemory(int capacity, TimeProvider time)
 {
+    /// <summary>The largest body remembered, on the wire and decoded; also the most the proxy decodes of a config answer.</summary>
+    public const int MaxEntryBytes = 64 * 1024;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, LinkedListNode<RememberedConfig>> _entries = new(StringComparer.Ordinal);
     private readonly LinkedList<RememberedConfig> _recency = new();

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 
 namespace ReplayProxy.ConfigFallback;
 
@@ -11,7 +12,9 @@ namespace ReplayProxy.ConfigFallback;
 /// </summary>
 internal static class ConfigUpstreamMessages
 {
-    public static HttpRequestMessage CreateRequest(HttpContext context, ReplayRoute route, ReplayProxySettings settings, bool trustEdge)
+    /// <param name="decodableOnly">Offer Amplitude only the content codings the proxy can open (gzip, br, deflate),
+    /// so that the answer can be rewritten: browsers also offer zstd.</param>
+    public static HttpRequestMessage CreateRequest(HttpContext context, ReplayRoute route, ReplayProxySettings settings, bool trustEdge, bool decodableOnly)
     {
         var request = context.Request;
         var message = new HttpRequestMessage(HttpMethod.Get, settings.For(route).Target(route.UpstreamPath(request), request.QueryString.Value))
@@ -22,6 +25,36 @@ internal static class ConfigUpstreamMessages
 
         // A GET has no content, so a content header the request collection refuses has nowhere to go.
         AmplitudeTransformer.CopyRequestHeaders(context, message, settings, trustEdge);
+        if (decodableOnly && message.Headers.Remove(HeaderNames.AcceptEncoding))
+        {
+            var offered = DecodableCodings(request.Headers.AcceptEncoding);
+            if (offered.Count > 0)
+            {
+                message.Headers.TryAddWithoutValidation(HeaderNames.AcceptEncoding, string.Join(", ", offered));
+            }
+        }
+
         return message;
+    }
+
+    /// <summary>The client's <c>Accept-Encoding</c> entries (with their weights) for codings the proxy decodes;
+    /// <c>*</c> would let Amplitude pick any, so it goes too.</summary>
+    private static List<string> DecodableCodings(IEnumerable<string?> acceptEncoding)
+    {
+        var kept = new List<string>();
+        foreach (var value in acceptEncoding)
+        {
+            foreach (var part in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var semicolon = part.IndexOf(';', StringComparison.Ordinal);
+                var coding = semicolon < 0 ? part : part[..semicolon].TrimEnd();
+                if (!coding.Equals("*", StringComparison.Ordinal) && ConfigBody.IsKnownEncoding(coding))
+                {
+                    kept.Add(part);
+                }
+            }
+        }
+
+        return kept;
     }
 }

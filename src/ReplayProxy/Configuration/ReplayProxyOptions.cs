@@ -43,6 +43,10 @@ public sealed class ReplayProxyOptions
     /// <summary>Public paths of the proxied routes; Amplitude always receives its own.</summary>
     public ReplayPathOptions Paths { get; set; } = new();
 
+    /// <summary>False (the default): config answers reach the browser SDK with <c>configs.diagnostics.browserSDK</c>
+    /// switched off, so it never sends diagnostics to Amplitude's diagnostics host, which bypasses the proxy.</summary>
+    public bool AllowSdkDiagnostics { get; set; }
+
     /// <summary>Extra headers added to every upstream request.</summary>
     public Dictionary<string, string> UpstreamHeaders { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }

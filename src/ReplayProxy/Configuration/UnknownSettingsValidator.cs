@@ -25,6 +25,7 @@ internal sealed class UnknownSettingsValidator(IConfiguration section) : IValida
         [nameof(ReplayProxyOptions.ConfigStaleLimitSeconds)] = null,
         [nameof(ReplayProxyOptions.ConfigMemoryEntries)] = null,
         [nameof(ReplayProxyOptions.Paths)] = typeof(ReplayPathOptions).GetProperties().Select(p => p.Name).ToArray(),
+        [nameof(ReplayProxyOptions.AllowSdkDiagnostics)] = null,
         [nameof(ReplayProxyOptions.UpstreamHeaders)] = [AnyChild],
     };
 

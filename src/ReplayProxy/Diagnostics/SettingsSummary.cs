@@ -15,7 +15,8 @@ internal sealed record SettingsSummary(
     long MaxRequestBodyBytes,
     int ConfigDeadlineMilliseconds,
     int ConfigStaleLimitSeconds,
-    int ConfigMemoryEntries)
+    int ConfigMemoryEntries,
+    bool AllowSdkDiagnostics)
 {
     public static SettingsSummary From(ReplayProxyOptions options, ReplayProxySettings settings) => new(
         settings.Region,
@@ -28,7 +29,8 @@ internal sealed record SettingsSummary(
         options.MaxRequestBodyBytes,
         options.ConfigDeadlineMilliseconds,
         options.ConfigStaleLimitSeconds,
-        options.ConfigMemoryEntries);
+        options.ConfigMemoryEntries,
+        options.AllowSdkDiagnostics);
 
     public void Write(Utf8JsonWriter json)
     {
@@ -45,6 +47,7 @@ internal sealed record SettingsSummary(
         json.WriteNumber("allowedApiKeys", AllowedApiKeys);
         json.WriteBoolean("frontDoorCheck", FrontDoorCheck);
         json.WriteNumber("extraUpstreamHeaders", ExtraUpstreamHeaders);
+        json.WriteBoolean("allowSdkDiagnostics", AllowSdkDiagnostics);
         json.WriteStartObject("limits");
         json.WriteNumber("upstreamTimeoutSeconds", UpstreamTimeoutSeconds);
         json.WriteNumber("maxRequestBodyBytes", MaxRequestBodyBytes);

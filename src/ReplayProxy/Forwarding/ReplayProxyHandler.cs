@@ -67,12 +67,13 @@ public sealed partial class ReplayProxyHandler
         var admission = await _gate.AdmitAsync(context, route);
         var outcome = !admission.Forward ? new Outcome(admission.Status, admission.Error)
             : route.Kind == ReplayRouteKind.UpstreamHealth ? new Outcome(await _diagnostics.WriteAsync(context))
-            : route.Kind == ReplayRouteKind.Config && HttpMethods.IsGet(context.Request.Method) && _config.Enabled ? await ConfigAsync(context, route, admission)
+            : route.Kind == ReplayRouteKind.Config && HttpMethods.IsGet(context.Request.Method) && _config.Handles ? await ConfigAsync(context, route, admission)
             : await ForwardAsync(context, route, admission);
         _telemetry.RecordRequest(route, _settings.RegionOf(route), context.Request.Method, outcome.Status, outcome.Error, Stopwatch.GetElapsedTime(started), outcome.RequestBytes, outcome.ResponseBytes);
     }
 
-    /// <summary>Config GETs with the fallback on: a deadline of their own, and the last good answer when Amplitude fails.</summary>
+    /// <summary>Config GETs (<see cref="ConfigForwarder.Handles"/>): the SDK's diagnostics switched off, and with the
+    /// fallback on, a deadline of their own and the last good answer when Amplitude fails.</summary>
     private async Task<Outcome> ConfigAsync(HttpContext context, ReplayRoute route, Admission admission)
     {
         admission.Body?.Dispose();

@@ -60,6 +60,7 @@ public sealed class UpstreamDiagnosticsTests
         Assert.Equal(1, settings.GetProperty("allowedApiKeys").GetInt32());
         Assert.False(settings.GetProperty("frontDoorCheck").GetBoolean());
         Assert.Equal(1, settings.GetProperty("extraUpstreamHeaders").GetInt32());
+        Assert.False(settings.GetProperty("allowSdkDiagnostics").GetBoolean());
         var limits = settings.GetProperty("limits");
         Assert.Equal(30, limits.GetProperty("upstreamTimeoutSeconds").GetInt32());
         Assert.Equal(800, limits.GetProperty("configDeadlineMilliseconds").GetInt32());

@@ -40,6 +40,7 @@ public abstract class SettingsTests<TProxy>
         { "ReplayProxy__UpstreamTimeoutSeconds", "soon", "ReplayProxy:UpstreamTimeoutSeconds" },
         { "ReplayProxy__MaxRequestBodyBytes", "0", "ReplayProxy:MaxRequestBodyBytes" },
         { "ReplayProxy__AllowedOrigins", "*", "ReplayProxy:AllowedOrigins" },
+        { "ReplayProxy__AllowSdkDiagnostics", "maybe", "ReplayProxy:AllowSdkDiagnostics" },
         { "ReplayProxy__Regoin", "EU", "ReplayProxy:Regoin" },
         { "ReplayProxy__Upstreams__Replays", "http://127.0.0.1:1", "ReplayProxy:Upstreams:Replays" },
         { "ReplayProxy__Paths__Track", "sessions", "ReplayProxy:Paths:Track" },

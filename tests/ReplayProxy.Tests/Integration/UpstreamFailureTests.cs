@@ -31,8 +31,10 @@ public abstract class UpstreamFailureTests<TProxy> : IClassFixture<UpstreamFailu
         protected override IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>
         {
             ["UpstreamTimeoutSeconds"] = TimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            // Config fallback off: these are the streaming forwarder's failures (ConfigFallback tests cover the other path).
+            // Config fallback and diagnostics rewrite off: these are the streaming forwarder's failures (ConfigFallback
+            // tests cover the config path).
             ["ConfigStaleLimitSeconds"] = "0",
+            ["AllowSdkDiagnostics"] = "true",
         };
     }
 

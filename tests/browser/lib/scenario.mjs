@@ -40,11 +40,13 @@ export class Scenario {
 
   replays() { return this.records().filter((r) => r.kind === 'replay'); }
 
-  async open(pageOrigin = this.env.pageOrigins[0]) {
+  /** beforeLoad({ context, page }) runs once the browser is open, before the page loads (clock, routes). */
+  async open(pageOrigin = this.env.pageOrigins[0], { beforeLoad } = {}) {
     this.pageOrigin = pageOrigin;
     // The page's own server and the proxy; in direct mode the target is the fake itself.
     this.browser = await openBrowser({ allowedOrigins: [pageOrigin, this.env.target] });
     this.t0 = this.browser.cap.t0;
+    if (beforeLoad) await beforeLoad(this.browser);
     const url = `${pageOrigin}/app?sdk=${this.sdk}&key=${this.key}&proxy=${encodeURIComponent(this.env.target)}`;
     await this.browser.page.goto(url);
     await this.browser.page.waitForFunction(() => window.__app && (window.__app.ready || window.__app.error), null, { timeout: 15000 })
