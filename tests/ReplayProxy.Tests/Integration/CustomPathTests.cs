@@ -12,10 +12,8 @@ public abstract class CustomPathTests<TProxy>(CustomPathTests<TProxy>.Fixture fi
 {
     private const string Key = "custom0paths0key0000000000000001";
 
-    public sealed class Fixture : ProxyFixture<TProxy>
+    public sealed class Fixture : EuProxyFixture<TProxy>
     {
-        public FakeAmplitude Eu { get; private set; } = null!;
-
         protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
         {
             ["Paths:Track"] = "/r/t",
@@ -28,18 +26,6 @@ public abstract class CustomPathTests<TProxy>(CustomPathTests<TProxy>.Fixture fi
             ["Upstreams:EuConfig"] = Eu.BaseAddress.AbsoluteUri,
             ["Upstreams:EuAnalytics"] = Eu.BaseAddress.AbsoluteUri,
         };
-
-        public override async Task InitializeAsync()
-        {
-            Eu = await FakeAmplitude.StartAsync();
-            await base.InitializeAsync();
-        }
-
-        public override async Task DisposeAsync()
-        {
-            await base.DisposeAsync();
-            await Eu.DisposeAsync();
-        }
     }
 
     public static TheoryData<string, string, string, string> Routes() => new()

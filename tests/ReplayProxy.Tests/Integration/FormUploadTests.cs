@@ -16,27 +16,13 @@ public abstract class FormUploadTests<TProxy>(FormUploadTests<TProxy>.Fixture fi
     public const string Key = "ios0key0000000000000000000000001";
     private const string IosUserAgent = "ReplayDemo/1.0 CFNetwork/1494.0.7 Darwin/23.4.0";
 
-    public sealed class Fixture : ProxyFixture<TProxy>
+    public sealed class Fixture : EuProxyFixture<TProxy>
     {
-        public FakeAmplitude Eu { get; private set; } = null!;
-
         protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
         {
             ["AllowedApiKeys"] = Key,
             ["Upstreams:EuAnalytics"] = Eu.BaseAddress.AbsoluteUri,
         };
-
-        public override async Task InitializeAsync()
-        {
-            Eu = await FakeAmplitude.StartAsync();
-            await base.InitializeAsync();
-        }
-
-        public override async Task DisposeAsync()
-        {
-            await base.DisposeAsync();
-            await Eu.DisposeAsync();
-        }
     }
 
     /// <summary>The body exactly as Amplitude-iOS builds it: <c>v=3&amp;client=&lt;key&gt;&amp;e=&lt;URL-encoded JSON
