@@ -155,6 +155,20 @@ public sealed class PlatformCorsTests(PlatformCorsTests.HostFixture fixture) : I
             && line.Contains($"\"http.request.method\":\"{method}\"", StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("CORS_ALLOWED_ORIGINS", "https://app.example.com")]
+    [InlineData("CORS_SUPPORT_CREDENTIALS", "yes")]
+    public async Task A_malformed_platform_CORS_setting_stops_the_host_naming_it(string variable, string value)
+    {
+        var settings = PlatformCors(Loopback.ClosedAddress());
+        settings[variable] = value;
+
+        await using var host = await FunctionsHostProcess.RunToExitAsync(settings);
+
+        Assert.NotEqual(0, await host.Exited);
+        Assert.Contains(variable, host.Error, StringComparison.Ordinal);
+    }
+
     private const string CorsPolicyExposed = "X-Session-Replay-Event-Skipped";
 
     private Task<HttpResponseMessage> Preflight(string path, string origin, string method, string? requestHeaders) =>

@@ -121,7 +121,8 @@ try
     http = front.Build();
     if (platformCors is not null)
     {
-        // Ahead of routing, as the host's own middleware: the policy object itself, as the host passes it.
+        // Ahead of routing, as the host's own middleware, with the policy object as the host passes it. Only when
+        // CORS_ALLOWED_ORIGINS is set: without it this stands for Functions on a plan without platform CORS.
         http.UseMiddleware<CorsMiddleware>(platformCors);
     }
 
