@@ -5,6 +5,45 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
+# What a fresh Debian or Ubuntu machine lacks: installed with apt-get when running as root or with password-less
+# sudo; otherwise the script stops before running anything and prints the command to run.
+need_apt=()
+[ -n "${CHROMIUM_PATH:-}" ] || type -P chromium >/dev/null || need_apt+=(chromium)   # the browser suite's browser
+type -P kill >/dev/null || need_apt+=(procps)                                       # the tests stop hosts with kill -TERM
+{ type -P node >/dev/null && type -P npm >/dev/null; } || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if ! type -P apt-get >/dev/null; then
+    echo "test.sh: missing ${need_apt[*]} and no apt-get to install them with; install them (CHROMIUM_PATH may name the browser)" >&2
+    exit 2
+  elif [ "$(id -u)" -eq 0 ]; then
+    apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
+  elif type -P sudo >/dev/null && sudo -n true 2>/dev/null; then
+    apt=(sudo -n env DEBIAN_FRONTEND=noninteractive apt-get)
+  else
+    echo "test.sh: missing ${need_apt[*]}; install with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${need_apt[*]}" >&2
+    exit 2
+  fi
+  echo "== installing ${need_apt[*]} (apt-get)"
+  "${apt[@]}" update -qq && "${apt[@]}" install -y -qq "${need_apt[@]}" >/dev/null || {
+    echo "test.sh: apt-get install ${need_apt[*]} failed" >&2
+    exit 2
+  }
+fi
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
+  echo "test.sh: the browser suite needs Node.js 20 or later, found $(node --version); see https://nodejs.org/en/download" >&2
+  exit 2
+fi
+if ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
+  echo "test.sh: the .NET 10 SDK is missing; install it with:" >&2
+  echo '  curl -sSL https://dot.net/v1/dotnet-install.sh | bash -s -- --channel 10.0 && export PATH="$HOME/.dotnet:$PATH"' >&2
+  exit 2
+fi
+if [ ! -d tests/browser/node_modules ]; then
+  echo "== npm ci (tests/browser)"
+  (cd tests/browser && npm ci --no-audit --no-fund) || { echo "test.sh: npm ci in tests/browser failed" >&2; exit 2; }
+fi
+
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 declare -a names=() passed=() failed=() skipped=() notes=()

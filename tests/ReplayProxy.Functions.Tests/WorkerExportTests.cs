@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -42,14 +41,14 @@ public sealed class WorkerExportTests
         }
 
         // The exporter sends on its own schedule; stopping the host terminates the worker, which flushes the rest.
-        for (var i = 0; i < 150 && !Items(ingestion).Any(IsUpstreamCall); i++)
+        for (var i = 0; i < 150 && !Ingestion.Items(ingestion).Any(IsUpstreamCall); i++)
         {
             await Task.Delay(100);
         }
 
         Assert.Equal(0, await host.StopAsync());
 
-        var items = Items(ingestion);
+        var items = Ingestion.Items(ingestion);
         // In Azure the request itself (RequestData) is the host's span; the worker's share is the invocation of the
         // function, the call to Amplitude under it, and the proxy's request metric.
         Assert.Contains(items, t => t.Contains("\"name\":\"function proxy\"", StringComparison.Ordinal) && t.Contains("\"faas.name\":\"proxy\"", StringComparison.Ordinal));
@@ -65,18 +64,4 @@ public sealed class WorkerExportTests
 
     private static bool IsUpstreamCall(string item) =>
         item.Contains("\"RemoteDependencyData\"", StringComparison.Ordinal) && item.Contains("\"replay_proxy.route\":\"track\"", StringComparison.Ordinal);
-
-    /// <summary>Each telemetry line the ingestion fake received, gunzipped when sent with gzip.</summary>
-    private static List<string> Items(FakeAmplitude ingestion) =>
-        ingestion.Received.Select(r =>
-        {
-            if (r.Header("Content-Encoding") is not { } encoding || !encoding.Contains("gzip", StringComparison.OrdinalIgnoreCase))
-            {
-                return Encoding.UTF8.GetString(r.Body!);
-            }
-
-            using var gzip = new GZipStream(new MemoryStream(r.Body!), CompressionMode.Decompress);
-            using var text = new StreamReader(gzip, Encoding.UTF8);
-            return text.ReadToEnd();
-        }).ToList();
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using ReplayProxy.FunctionsHost;
 using ReplayProxy.FunctionsHost.Rpc;
@@ -21,9 +22,11 @@ QuietLogging(front.Logging);
 front.Services.AddSingleton<IHostLifetime, ExternalLifetime>();
 
 FunctionApp app;
+CorsPolicy? platformCors;
 try
 {
     app = FunctionApp.Load(front.Configuration["WorkerDirectory"] ?? FunctionApp.DefaultDirectory());
+    platformCors = PlatformCors.From(front.Configuration);
 }
 catch (Exception ex) when (ex is IOException or InvalidOperationException)
 {
@@ -110,7 +113,19 @@ try
     long? bodySizeLimit = long.TryParse(front.Configuration["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"], out var limit) ? limit : null;
     front.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = FunctionInvoker.DefaultMaxRequestBodySize);
     front.Services.AddHttpForwarder();
+    if (platformCors is not null)
+    {
+        front.Services.AddCors();
+    }
+
     http = front.Build();
+    if (platformCors is not null)
+    {
+        // Ahead of routing, as the host's own middleware, with the policy object as the host passes it. Only when
+        // CORS_ALLOWED_ORIGINS is set: without it this stands for Functions on a plan without platform CORS.
+        http.UseMiddleware<CorsMiddleware>(platformCors);
+    }
+
     var invoker = new FunctionInvoker(
         routes,
         channel,
@@ -124,6 +139,7 @@ try
     await http.StartAsync(shutdown.Token);
     Console.WriteLine(
         $"ReplayProxy.FunctionsHost: listening on {string.Join(", ", http.Urls)}; worker at {httpUri}; " +
+        (platformCors is null ? "" : $"platform CORS for {string.Join(", ", platformCors.Origins)}{(platformCors.SupportsCredentials ? " with credentials" : "")}; ") +
         $"routes: {string.Join(", ", routes.Functions.Select(f => $"{f.Name} /{f.Template} [{string.Join(',', f.Methods)}]"))}");
 
     await Task.WhenAny(worker.Exited, channel.Disconnected, Task.Delay(Timeout.Infinite, shutdown.Token));

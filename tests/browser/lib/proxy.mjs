@@ -1,5 +1,7 @@
 // Starts a proxy on a loopback port, upstreams = the fake: the standalone host (src/ReplayProxy.Server),
-// or the Functions test host (tests/ReplayProxy.FunctionsHost) running the real isolated worker.
+// or the Functions test host (tests/ReplayProxy.FunctionsHost) running the real isolated worker, optionally
+// with platform CORS on (platformCors: origins), as Flex Consumption runs it: the host answers every
+// preflight itself and sets the CORS headers on the worker's responses.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -26,8 +28,11 @@ export function freePort() {
   });
 }
 
-export async function startProxy({ host = 'standalone', upstream, allowedOrigins = '', env = {} }) {
+export async function startProxy({ host = 'standalone', upstream, allowedOrigins = '', platformCors = null, env = {} }) {
   if (!READY_MS[host]) throw new Error(`unknown proxy host "${host}" (standalone or functions)`);
+  if (platformCors && host !== 'functions') throw new Error('platform CORS is the Functions host\'s');
+  // What the platform sets from the template's siteConfig.cors: { allowedOrigins, supportCredentials: true }.
+  const platform = platformCors ? { CORS_ALLOWED_ORIGINS: JSON.stringify(platformCors), CORS_SUPPORT_CREDENTIALS: 'True' } : {};
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const output = [];
@@ -44,6 +49,7 @@ export async function startProxy({ host = 'standalone', upstream, allowedOrigins
       ReplayProxy__Upstreams__Config: upstream,
       ReplayProxy__Upstreams__Analytics: upstream,
       ReplayProxy__AllowedOrigins: allowedOrigins,
+      ...platform,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,8 @@
 // Amplitude's published browser SDKs (unmodified bundles) in Debian's Chromium, through the
 // standalone proxy host, against a recording fake Amplitude. Three loopback origins: the page, the
-// proxy, the fake. The plugin session runs a second time through the Functions test host and the
-// real isolated worker. See README.md "Browser test".
+// proxy, the fake. The session, retry, 4005 and disallowed-origin scenarios run a second time through
+// the Functions test host and the real isolated worker with platform CORS on, as on Azure. See
+// README.md "Browser test".
 import { describe, it, before, after } from 'node:test';
 import { startFakeAmplitude } from '../lib/fake-amplitude.mjs';
 import { startPageServer } from '../lib/page-server.mjs';
@@ -14,9 +15,11 @@ import { PACKAGES } from '../lib/vendor.mjs';
 // only for developing this test without the proxy; proxy-only assertions are skipped, and the
 // "page talks only to its own origin and the proxy" check then allows the fake in the proxy's place.
 const DIRECT = process.env.BROWSER_TEST_DIRECT === '1';
-// BROWSER_TEST_HOST=functions runs every scenario through the Functions test host instead of the
-// standalone host (the plugin session then runs there once, not twice).
+// BROWSER_TEST_HOST=functions runs every scenario through the Functions test host with platform CORS
+// instead of the standalone host (the Functions scenarios then run there once, not twice).
 const HOST = process.env.BROWSER_TEST_HOST || 'standalone';
+// The scenarios that also run through the Functions host with platform CORS in the default run.
+const PLATFORM_SCENARIOS = ['session', '503 retry', '4005 stop', 'disallowed origin'];
 const SR_SESSION_REPLAY_ID = '[Amplitude] Session Replay ID';
 const CLIENT_LIBRARY = {
   plugin: `plugin/${PACKAGES.find((p) => p.name === '@amplitude/plugin-session-replay-browser').version}`,
@@ -34,7 +37,7 @@ before(async () => {
   if (DIRECT) {
     env.target = env.fake.origin;
   } else {
-    env.proxy = await startProxy({ host: HOST, upstream: env.fake.origin, allowedOrigins: env.pageOrigins[0] });
+    env.proxy = await startProxy({ host: HOST, upstream: env.fake.origin, allowedOrigins: env.pageOrigins[0], platformCors: HOST === 'functions' ? [env.pageOrigins[0]] : null });
     env.target = env.proxy.origin;
     console.log(`# proxy (${HOST} host) ${env.proxy.origin} healthy after ${env.proxy.startupMs} ms; fake ${env.fake.origin}; page ${env.pageOrigins.join(' and ')}`);
   }
@@ -171,11 +174,15 @@ async function sessionScenario(env, sdk) {
   }
 }
 
-for (const sdk of ['plugin', 'standalone']) {
-  describe(`${sdk} SDK through the proxy`, { concurrency: 1 }, () => {
-    it('session: config, gzip replay uploads, analytics with replay id, exit beacon', () => sessionScenario(env, sdk));
+// Defines the scenarios for both SDKs against env (filled in by a before hook); `only` limits them.
+function sdkSuites(env, where, only = null) {
+  const scenario = (name, ...test) => {
+    if (!only || only.includes(name)) it(...test);
+  };
+  for (const sdk of ['plugin', 'standalone']) describe(`${sdk} SDK ${where}`, { concurrency: 1 }, () => {
+    scenario('session', 'session: config, gzip replay uploads, analytics with replay id, exit beacon', () => sessionScenario(env, sdk));
 
-    it('large upload: a ~1.5 MB replay batch arrives byte for byte', async () => {
+    scenario('large upload', 'large upload: a ~1.5 MB replay batch arrives byte for byte', async () => {
       const sc = new Scenario(env, sdk, 'large upload');
       try {
         await sc.open();
@@ -200,7 +207,7 @@ for (const sdk of ['plugin', 'standalone']) {
       }
     });
 
-    it('413 "payload exceeds": the SDK splits the batch and resends both halves', async () => {
+    scenario('413 split', '413 "payload exceeds": the SDK splits the batch and resends both halves', async () => {
       const sc = new Scenario(env, sdk, '413 split');
       const plan = failNext('replay', { status: 413, headers: { 'content-type': 'text/plain' }, body: FAKE_413_BODY },
         (r) => rawEvents(r).length >= 2);
@@ -235,7 +242,7 @@ for (const sdk of ['plugin', 'standalone']) {
       }
     });
 
-    it('503 then 200: the SDK retries and the data arrives once', async () => {
+    scenario('503 retry', '503 then 200: the SDK retries and the data arrives once', async () => {
       const sc = new Scenario(env, sdk, '503 retry');
       const plan = failNext('replay', { status: 503, headers: { 'content-type': 'text/plain' }, body: 'upstream unavailable (fake)' });
       env.fake.setPlan(sc.key, plan);
@@ -271,7 +278,7 @@ for (const sdk of ['plugin', 'standalone']) {
       }
     });
 
-    it('200 with X-Session-Replay-Event-Skipped: 4005: the SDK stops uploading the session', async () => {
+    scenario('4005 stop', '200 with X-Session-Replay-Event-Skipped: 4005: the SDK stops uploading the session', async () => {
       const sc = new Scenario(env, sdk, '4005 stop');
       const plan = failNext('replay', {
         status: 200,
@@ -309,7 +316,7 @@ for (const sdk of ['plugin', 'standalone']) {
       }
     });
 
-    it('disallowed page origin (ReplayProxy__AllowedOrigins set): nothing reaches Amplitude', { skip: DIRECT && 'direct mode' }, async () => {
+    scenario('disallowed origin', 'disallowed page origin (ReplayProxy__AllowedOrigins set): nothing reaches Amplitude', { skip: DIRECT && 'direct mode' }, async () => {
       const sc = new Scenario(env, sdk, 'disallowed origin');
       try {
         await sc.open(env.pageOrigins[1]);
@@ -331,18 +338,22 @@ for (const sdk of ['plugin', 'standalone']) {
   });
 }
 
-// What Azure runs: the Functions host in front of the isolated worker. The same fake and pages, a
-// second proxy origin.
-describe('plugin SDK through the Functions host (the real isolated worker)', { concurrency: 1, skip: (DIRECT && 'direct mode') || (HOST === 'functions' && 'every scenario already ran through the Functions host') }, () => {
-  const worker = {};
-  before(async () => {
-    const proxy = await startProxy({ host: 'functions', upstream: env.fake.origin, allowedOrigins: env.pageOrigins[0] });
-    Object.assign(worker, env, { proxy, target: proxy.origin });
-    console.log(`# proxy (functions host) ${proxy.origin} healthy after ${proxy.startupMs} ms`);
-  });
-  after(async () => { await worker.proxy?.stop(); });
+sdkSuites(env, HOST === 'functions' ? 'through the Functions host with platform CORS' : 'through the proxy');
 
-  it('session: config, gzip replay uploads, analytics with replay id, exit beacon', () => sessionScenario(worker, 'plugin'));
+// What Azure runs: the Functions host in front of the isolated worker, with platform CORS from the
+// same origin list as the app's (the template sets both): the host answers every preflight and sets
+// Access-Control-Allow-Origin/-Credentials on the worker's answers. The same fake and pages, a second
+// proxy origin.
+describe('through the Functions host with platform CORS (the real isolated worker)', { concurrency: 1, skip: (DIRECT && 'direct mode') || (HOST === 'functions' && 'every scenario already ran through the Functions host') }, () => {
+  const platform = {};
+  before(async () => {
+    const proxy = await startProxy({ host: 'functions', upstream: env.fake.origin, allowedOrigins: env.pageOrigins[0], platformCors: [env.pageOrigins[0]] });
+    Object.assign(platform, env, { proxy, target: proxy.origin });
+    console.log(`# proxy (functions host, platform CORS for ${env.pageOrigins[0]}) ${proxy.origin} healthy after ${proxy.startupMs} ms`);
+  });
+  after(async () => { await platform.proxy?.stop(); });
+
+  sdkSuites(platform, 'through the Functions host with platform CORS', PLATFORM_SCENARIOS);
 });
 
 describe('fake Amplitude, after all scenarios', () => {
