@@ -40,8 +40,12 @@ public sealed class ReplayProxyOptions
     /// <summary>How many config answers (one per path and query) are remembered; the least recently used goes first.</summary>
     public int ConfigMemoryEntries { get; set; } = DefaultConfigMemoryEntries;
 
-    /// <summary>Extra headers added to every upstream request.</summary>
+    /// <summary>Extra headers added to every upstream request, by name (<c>UpstreamHeaders:X-Proxy-Auth</c>).</summary>
     public Dictionary<string, string> UpstreamHeaders { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Extra headers in list form (<c>UpstreamHeaders:0:Name</c> and <c>:Value</c>), read from configuration
+    /// beside <see cref="UpstreamHeaders"/> by <c>AddReplayProxy</c>.</summary>
+    internal List<ListedUpstreamHeader> ListedUpstreamHeaders { get; } = [];
 }
 
 /// <summary>

@@ -65,15 +65,55 @@ internal sealed class ReplayProxyOptionsValidator : IValidateOptions<ReplayProxy
             errors.Add($"{section}:MaxRequestBodyBytes is {options.MaxRequestBodyBytes}; it must be a positive number of bytes (default {ReplayProxyOptions.DefaultMaxRequestBodyBytes}).");
         }
 
+        ValidateUpstreamHeaders(errors, options);
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateUpstreamHeaders(List<string> errors, ReplayProxyOptions options)
+    {
+        var prefix = $"{ReplayProxyOptions.SectionName}:{nameof(ReplayProxyOptions.UpstreamHeaders)}";
+        // Header name -> the setting that set it: a header given twice would be sent with whichever came last.
+        var setBy = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (header, value) in options.UpstreamHeaders)
         {
+            setBy[header] = $"{prefix}:{header}";
             if (!HeaderPolicy.IsValidExtraUpstreamHeader(header, value, out var problem))
             {
-                errors.Add($"{section}:UpstreamHeaders:{header} {problem}");
+                errors.Add($"{prefix}:{header} {problem}");
             }
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        foreach (var entry in options.ListedUpstreamHeaders)
+        {
+            var name = $"{prefix}:{entry.Index}:{ListedUpstreamHeader.NameKey}";
+            var value = $"{prefix}:{entry.Index}:{ListedUpstreamHeader.ValueKey}";
+            if (string.IsNullOrEmpty(entry.Name))
+            {
+                errors.Add($"{name} is missing; a list entry needs both {name} and {value} (environment: {name.Replace(":", "__", StringComparison.Ordinal)}).");
+            }
+            else if (!HeaderPolicy.IsValidExtraUpstreamHeaderName(entry.Name, out var problem))
+            {
+                errors.Add($"{name} ('{entry.Name}') {problem}");
+            }
+            else if (setBy.TryGetValue(entry.Name, out var earlier))
+            {
+                errors.Add($"{name} sets '{entry.Name}', which {earlier} already sets; give each header once.");
+            }
+            else
+            {
+                setBy[entry.Name] = name;
+            }
+
+            if (entry.Value is null)
+            {
+                errors.Add($"{value} is missing; a list entry needs both {name} and {value} (environment: {value.Replace(":", "__", StringComparison.Ordinal)}).");
+            }
+            else if (!HeaderPolicy.IsValidExtraUpstreamHeaderValue(entry.Value, out var problem))
+            {
+                errors.Add($"{value} {problem}");
+            }
+        }
     }
 
     private static void ValidateUpstream(List<string> errors, string name, string? value)

@@ -24,7 +24,10 @@ public static class ReplayProxyServiceCollectionExtensions
             ? own
             : configuration.GetSection(ReplayProxyOptions.SectionName);
 
-        services.AddOptions<ReplayProxyOptions>().Bind(section).ValidateOnStart();
+        services.AddOptions<ReplayProxyOptions>()
+            .Bind(section)
+            .Configure(options => ListedUpstreamHeader.Read(section.GetSection(nameof(ReplayProxyOptions.UpstreamHeaders)), options))
+            .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ReplayProxyOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>>(new UnknownSettingsValidator(section)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ConfigFallbackOptionsValidator>());

@@ -31,6 +31,26 @@ public abstract class SettingsTests<TProxy>
         Assert.False(response.Headers.Contains("X-Proxy-Auth"));
     }
 
+    /// <summary>The list form, which Azure app settings can hold (their names allow no '-').</summary>
+    [Fact]
+    public async Task Upstream_headers_in_list_form_reach_the_upstream()
+    {
+        await using var upstream = await FakeAmplitude.StartAsync();
+        await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(upstream.BaseAddress), new Dictionary<string, string?>
+        {
+            ["UpstreamHeaders:0:Name"] = "X-Proxy-Auth",
+            ["UpstreamHeaders:0:Value"] = "s3cret",
+        });
+        using var client = proxy.CreateClient();
+
+        using var response = await client.GetAsync("/config/key?config_group=browser");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Assert.Single(upstream.Received);
+        Assert.Equal("s3cret", Assert.Single(received.HeaderValues("X-Proxy-Auth")));
+        Assert.Null(received.Header("Name"));
+    }
+
     public static TheoryData<string, string, string> InvalidSettings() => new()
     {
         { "ReplayProxy__Region", "APAC", "ReplayProxy:Region" },
@@ -42,6 +62,7 @@ public abstract class SettingsTests<TProxy>
         { "ReplayProxy__AllowedOrigins", "*", "ReplayProxy:AllowedOrigins" },
         { "ReplayProxy__Regoin", "EU", "ReplayProxy:Regoin" },
         { "ReplayProxy__Upstreams__Replays", "http://127.0.0.1:1", "ReplayProxy:Upstreams:Replays" },
+        { "ReplayProxy__UpstreamHeaders__0__Name", "X-Proxy-Auth", "ReplayProxy:UpstreamHeaders:0:Value is missing" },
     };
 
     /// <summary>The real host, started as a process: bad settings end it at start, non-zero (the standalone host: 1),
