@@ -3,6 +3,8 @@
 // Reads top-down: parameters, naming, resource group, then one module per concern in ./app.
 targetScope = 'subscription'
 
+import { upstreamHeader } from 'app/types.bicep'
+
 // ---------------------------------------------------------------------------
 // Parameters supplied by azd (see main.parameters.json)
 // ---------------------------------------------------------------------------
@@ -33,6 +35,9 @@ param allowedOrigins string
 
 @description('Optional. Comma-separated Amplitude API keys the proxy accepts. Empty accepts any key.')
 param allowedApiKeys string = ''
+
+@description('Optional. Extra headers the proxy adds to every request to Amplitude, e.g. for an egress gateway (app settings ReplayProxy__UpstreamHeaders__<i>__Name and __Value). Values are secure; a Key Vault reference works as a value. An entry with an empty name is dropped (main.parameters.json fills the first from UPSTREAM_HEADER_NAME and UPSTREAM_HEADER_VALUE).')
+param upstreamHeaders upstreamHeader[] = []
 
 @description('Optional. Custom host name for the proxy, e.g. replay.example.com (a subdomain, not the zone apex). Empty serves only the Front Door endpoint host name.')
 param customDomainName string = ''
@@ -110,6 +115,9 @@ var appResourceGroupName = !empty(resourceGroupName) ? resourceGroupName : 'rg-$
 var region = contains(['US', 'EU'], toUpper(trim(amplitudeRegion)))
   ? toUpper(trim(amplitudeRegion))
   : fail('amplitudeRegion (AMPLITUDE_REGION) is \'${amplitudeRegion}\'; allowed values are US and EU (any case)')
+// The values are secure, so the template reads only the names: an entry without a name is dropped (azd's entry when
+// UPSTREAM_HEADER_NAME is not set).
+var upstreamHeaderList = filter(upstreamHeaders, header => !empty(trim(header.name)))
 var dnsZoneResourceGroup = empty(dnsZoneName)
   ? appResourceGroupName
   : empty(dnsZoneResourceGroupName)
@@ -214,6 +222,7 @@ module api './app/function-app.bicep' = {
     httpPerInstanceConcurrency: httpPerInstanceConcurrency
     frontDoorId: frontDoorProfile.outputs.frontDoorId
     allowedOrigins: originList
+    upstreamHeaders: upstreamHeaderList
     proxySettings: {
       ReplayProxy__Region: region
       ReplayProxy__FrontDoorId: frontDoorProfile.outputs.frontDoorId

@@ -28,7 +28,15 @@ public sealed class InfraFixture : IDisposable
         ["originResponseTimeoutSeconds"] = 90,
         ["maxRequestBodyBytes"] = 10485760,
         ["wafRateLimitPerMinute"] = 600,
+        // A name with '-', which an app setting name cannot hold; an empty entry (azd's when UPSTREAM_HEADER_NAME is
+        // unset), which main.bicep drops; a padded name.
+        ["upstreamHeaders"] = new[] { Header("X-Proxy-Auth", SecretHeaderValue), Header(" ", ""), Header(" X-Tenant ", "acme") },
     };
+
+    public const string SecretHeaderValue = "s3cret-header-value";
+
+    public static IReadOnlyDictionary<string, object> Header(string name, string value) =>
+        new Dictionary<string, object> { ["name"] = name, ["value"] = value };
 
     private readonly string _work = Directory.CreateTempSubdirectory("replay-infra-").FullName;
     private readonly string _infraCopy;

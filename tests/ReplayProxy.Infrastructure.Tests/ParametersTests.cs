@@ -19,6 +19,7 @@ public class ParametersTests(InfraFixture infra)
     {
         using var doc = JsonDocument.Parse(Repo.Read("infra", "main.parameters.json"));
         return doc.RootElement.GetProperty("parameters").EnumerateObject()
+            .Where(p => p.Value.GetProperty("value").ValueKind == JsonValueKind.String)
             .ToDictionary(p => p.Name, p => p.Value.GetProperty("value").GetString() ?? string.Empty, StringComparer.Ordinal);
     }
 
@@ -46,6 +47,22 @@ public class ParametersTests(InfraFixture infra)
         Assert.Equal("${AMPLITUDE_REGION=US}", file["amplitudeRegion"]);
         // Required and without a default, so azd prompts for it (or reads ALLOWED_ORIGINS).
         Assert.Equal("${ALLOWED_ORIGINS}", file["allowedOrigins"]);
+    }
+
+    [Fact]
+    public void UpstreamHeadersTakeTheFirstEntryFromAzdAndHaveSecureValues()
+    {
+        using var doc = JsonDocument.Parse(Repo.Read("infra", "main.parameters.json"));
+        var entry = Assert.Single(doc.RootElement.GetProperty("parameters").GetProperty("upstreamHeaders").GetProperty("value").EnumerateArray());
+        Assert.Equal("${UPSTREAM_HEADER_NAME}", entry.GetProperty("name").GetString());
+        Assert.Equal("${UPSTREAM_HEADER_VALUE}", entry.GetProperty("value").GetString());
+
+        Assert.Empty(Param("upstreamHeaders").GetProperty("defaultValue").EnumerateArray());
+        var type = infra.Template.GetProperty("definitions").GetProperty("upstreamHeader").GetProperty("properties");
+        Assert.Equal("securestring", type.GetProperty("value").GetProperty("type").GetString());
+        // The module takes them typed too, so the values stay secure in the nested deployment.
+        var module = ArmTemplate.Module(infra.Template, "api").Properties.GetProperty("template");
+        Assert.Equal("securestring", module.GetProperty("definitions").GetProperty("upstreamHeader").GetProperty("properties").GetProperty("value").GetProperty("type").GetString());
     }
 
     [Fact]

@@ -73,6 +73,8 @@ public sealed class Snapshot
         string s => "'" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'",
         int i => i.ToString(System.Globalization.CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
+        IEnumerable<IReadOnlyDictionary<string, object>> list => "[" + string.Join(", ", list.Select(Literal)) + "]",
+        IReadOnlyDictionary<string, object> obj => "{" + string.Join(", ", obj.Select(p => $"{p.Key}: {Literal(p.Value)}")) + "}",
         _ => throw new ArgumentException($"no Bicep literal for {value.GetType()}", nameof(value)),
     };
 }
