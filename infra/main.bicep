@@ -39,6 +39,23 @@ param allowedApiKeys string = ''
 @description('Optional. Extra headers the proxy adds to every request to Amplitude, e.g. for an egress gateway (app settings ReplayProxy__UpstreamHeaders__<i>__Name and __Value). Values are secure; a Key Vault reference works as a value. An entry with an empty name is dropped (main.parameters.json fills the first from UPSTREAM_HEADER_NAME and UPSTREAM_HEADER_VALUE).')
 param upstreamHeaders upstreamHeader[] = []
 
+// Public paths (the proxy's ReplayProxy:Paths:*): change them when a blocker list knows Amplitude's paths. The SDKs
+// take each as a full URL; the postprovision hook prints them.
+@description('Optional. Path of replay uploads: the Session Replay SDK\'s trackServerUrl (ReplayProxy__Paths__Track).')
+param proxyPathTrack string = '/sessions/v2/track'
+
+@description('Optional. Path prefix of remote config: configServerUrl and remoteConfig.serverUrl; the SDK appends /<api key> (ReplayProxy__Paths__Config).')
+param proxyPathConfig string = '/config'
+
+@description('Optional. Path of analytics uploads: serverUrl of the browser, Swift and Kotlin SDKs (ReplayProxy__Paths__HttpApi).')
+param proxyPathHttpApi string = '/2/httpapi'
+
+@description('Optional. Path of batch-mode analytics uploads: serverUrl with useBatch (ReplayProxy__Paths__Batch).')
+param proxyPathBatch string = '/batch'
+
+@description('Optional. Path of form uploads: Amplitude-iOS setServerUrl: (ReplayProxy__Paths__Legacy).')
+param proxyPathLegacy string = '/'
+
 @description('Optional. Custom host name for the proxy, e.g. replay.example.com (a subdomain, not the zone apex). Empty serves only the Front Door endpoint host name.')
 param customDomainName string = ''
 
@@ -118,6 +135,25 @@ var region = contains(['US', 'EU'], toUpper(trim(amplitudeRegion)))
 // The values are secure, so the template reads only the names: an entry without a name is dropped (azd's entry when
 // UPSTREAM_HEADER_NAME is not set).
 var upstreamHeaderList = filter(upstreamHeaders, header => !empty(trim(header.name)))
+var pathSettings = [
+  { setting: 'Track', param: 'proxyPathTrack (PROXY_PATH_TRACK)', path: proxyPathTrack }
+  { setting: 'Config', param: 'proxyPathConfig (PROXY_PATH_CONFIG)', path: proxyPathConfig }
+  { setting: 'HttpApi', param: 'proxyPathHttpApi (PROXY_PATH_HTTPAPI)', path: proxyPathHttpApi }
+  { setting: 'Batch', param: 'proxyPathBatch (PROXY_PATH_BATCH)', path: proxyPathBatch }
+  { setting: 'Legacy', param: 'proxyPathLegacy (PROXY_PATH_LEGACY)', path: proxyPathLegacy }
+]
+var pathsLowerCase = map(pathSettings, p => toLower(p.path))
+var proxyPaths = toObject(
+  map(pathSettings, p => !startsWith(p.path, '/')
+    ? fail('${p.param} is \'${p.path}\'; a path must start with /')
+    : indexOf(pathsLowerCase, toLower(p.path)) != lastIndexOf(pathsLowerCase, toLower(p.path))
+        ? fail('${p.param} is \'${p.path}\', which another PROXY_PATH_* value also is; each route needs its own path')
+        : toLower(p.path) == '/healthz' || startsWith(toLower(p.path), '/healthz/')
+            ? fail('${p.param} is \'${p.path}\'; /healthz and paths under it are the proxy\'s health checks')
+            : p),
+  p => p.setting,
+  p => p.path
+)
 var dnsZoneResourceGroup = empty(dnsZoneName)
   ? appResourceGroupName
   : empty(dnsZoneResourceGroupName)
@@ -230,6 +266,11 @@ module api './app/function-app.bicep' = {
       ReplayProxy__AllowedApiKeys: allowedApiKeys
       ReplayProxy__UpstreamTimeoutSeconds: string(upstreamTimeoutSeconds)
       ReplayProxy__MaxRequestBodyBytes: string(maxRequestBodyBytes)
+      ReplayProxy__Paths__Track: proxyPaths.Track
+      ReplayProxy__Paths__Config: proxyPaths.Config
+      ReplayProxy__Paths__HttpApi: proxyPaths.HttpApi
+      ReplayProxy__Paths__Batch: proxyPaths.Batch
+      ReplayProxy__Paths__Legacy: proxyPaths.Legacy
     }
   }
   // The identity must hold Storage Blob Data Owner before the host reads its deployment package.
@@ -293,3 +334,9 @@ output CUSTOM_DOMAIN_VALIDATION_RECORD_NAME string = useCustomDomain ? '_dnsauth
 output CUSTOM_DOMAIN_VALIDATION_RECORD_VALUE string = frontDoor.outputs.customDomainValidationToken
 output CUSTOM_DOMAIN_DNS_MANAGED string = manageDnsRecords ? 'true' : 'false'
 output PROXY_BASE_URL string = 'https://${publicHostName}'
+// The SDK URLs the postprovision hook prints (the paths are ReplayProxy__Paths__*).
+output PROXY_TRACK_URL string = 'https://${publicHostName}${proxyPaths.Track}'
+output PROXY_CONFIG_URL string = 'https://${publicHostName}${proxyPaths.Config}'
+output PROXY_HTTPAPI_URL string = 'https://${publicHostName}${proxyPaths.HttpApi}'
+output PROXY_BATCH_URL string = 'https://${publicHostName}${proxyPaths.Batch}'
+output PROXY_LEGACY_URL string = 'https://${publicHostName}${proxyPaths.Legacy}'

@@ -118,6 +118,11 @@ public class FunctionAppTests(InfraFixture infra)
         Assert.Equal("key1,key2", Setting("ReplayProxy__AllowedApiKeys"));
         Assert.Equal("45", Setting("ReplayProxy__UpstreamTimeoutSeconds"));
         Assert.Equal("10485760", Setting("ReplayProxy__MaxRequestBodyBytes"));
+        Assert.Equal("/r/t", Setting("ReplayProxy__Paths__Track"));
+        Assert.Equal("/r/c", Setting("ReplayProxy__Paths__Config"));
+        Assert.Equal("/r/e", Setting("ReplayProxy__Paths__HttpApi"));
+        Assert.Equal("/r/b", Setting("ReplayProxy__Paths__Batch"));
+        Assert.Equal("/r/l", Setting("ReplayProxy__Paths__Legacy"));
     }
 
     /// <summary>The proxy's list form: an app setting name cannot hold the '-' of X-Proxy-Auth.</summary>

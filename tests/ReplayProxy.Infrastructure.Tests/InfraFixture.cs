@@ -28,6 +28,11 @@ public sealed class InfraFixture : IDisposable
         ["originResponseTimeoutSeconds"] = 90,
         ["maxRequestBodyBytes"] = 10485760,
         ["wafRateLimitPerMinute"] = 600,
+        ["proxyPathTrack"] = "/r/t",
+        ["proxyPathConfig"] = "/r/c",
+        ["proxyPathHttpApi"] = "/r/e",
+        ["proxyPathBatch"] = "/r/b",
+        ["proxyPathLegacy"] = "/r/l",
         // A name with '-', which an app setting name cannot hold; an empty entry (azd's when UPSTREAM_HEADER_NAME is
         // unset), which main.bicep drops; a padded name.
         ["upstreamHeaders"] = new[] { Header("X-Proxy-Auth", SecretHeaderValue), Header(" ", ""), Header(" X-Tenant ", "acme") },

@@ -45,6 +45,11 @@ public class ParametersTests(InfraFixture infra)
         Assert.Equal("${DNS_ZONE_NAME}", file["dnsZoneName"]);
         Assert.Equal("${DNS_ZONE_RESOURCE_GROUP}", file["dnsZoneResourceGroupName"]);
         Assert.Equal("${AMPLITUDE_REGION=US}", file["amplitudeRegion"]);
+        Assert.Equal("${PROXY_PATH_TRACK=/sessions/v2/track}", file["proxyPathTrack"]);
+        Assert.Equal("${PROXY_PATH_CONFIG=/config}", file["proxyPathConfig"]);
+        Assert.Equal("${PROXY_PATH_HTTPAPI=/2/httpapi}", file["proxyPathHttpApi"]);
+        Assert.Equal("${PROXY_PATH_BATCH=/batch}", file["proxyPathBatch"]);
+        Assert.Equal("${PROXY_PATH_LEGACY=/}", file["proxyPathLegacy"]);
         // Required and without a default, so azd prompts for it (or reads ALLOWED_ORIGINS).
         Assert.Equal("${ALLOWED_ORIGINS}", file["allowedOrigins"]);
     }

@@ -39,6 +39,28 @@ public class ValidationTests(InfraFixture infra)
     public void UpstreamTimeoutAboveWhatTheProxyAcceptsIsRefused() =>
         Refused("upstream-226", new() { ["upstreamTimeoutSeconds"] = 226 }, "maximum allowable value is 225");
 
+    [Theory]
+    [InlineData("proxyPathTrack", "sessions/v2/track", "PROXY_PATH_TRACK", "a path must start with /")]
+    [InlineData("proxyPathBatch", "/R/C", "PROXY_PATH_", "which another PROXY_PATH_* value also is")]
+    [InlineData("proxyPathLegacy", "/healthz", "PROXY_PATH_LEGACY", "/healthz and paths under it are the proxy's health checks")]
+    [InlineData("proxyPathConfig", "/HealthZ/config", "PROXY_PATH_CONFIG", "/healthz and paths under it")]
+    public void UnusablePublicPathsAreRefused(string parameter, string value, string named, string message) =>
+        Refused("path-" + parameter, new() { [parameter] = value }, named, message);
+
+    [Fact]
+    public void DefaultPublicPathsAreTheSdksOwn()
+    {
+        var defaults = infra.Take("default-paths", new Dictionary<string, object?>
+        {
+            ["proxyPathTrack"] = null, ["proxyPathConfig"] = null, ["proxyPathHttpApi"] = null, ["proxyPathBatch"] = null, ["proxyPathLegacy"] = null,
+        });
+        Assert.Equal("https://replay.example.com/sessions/v2/track", defaults.Output("PROXY_TRACK_URL"));
+        Assert.Equal("https://replay.example.com/config", defaults.Output("PROXY_CONFIG_URL"));
+        Assert.Equal("https://replay.example.com/2/httpapi", defaults.Output("PROXY_HTTPAPI_URL"));
+        Assert.Equal("https://replay.example.com/batch", defaults.Output("PROXY_BATCH_URL"));
+        Assert.Equal("https://replay.example.com/", defaults.Output("PROXY_LEGACY_URL"));
+    }
+
     [Fact]
     public void DeeperSubdomainAndMixedCaseStayInsideTheZone()
     {
