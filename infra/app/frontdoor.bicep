@@ -96,6 +96,49 @@ resource customDomain 'Microsoft.Cdn/profiles/customDomains@2026-07-01' = if (us
   }
 }
 
+// Browsers cache a preflight answer for Access-Control-Max-Age seconds. On Flex Consumption the Functions host answers
+// preflights itself (platform CORS) with no max-age, so browsers repeat one before nearly every upload; Front Door adds
+// it to answers of OPTIONS requests. 7200 s is Chromium's cap (Firefox allows more). Overwrite: the standalone host
+// already sends 7200, and one header is what browsers read.
+resource preflightRules 'Microsoft.Cdn/profiles/ruleSets@2026-07-01' = {
+  parent: profile
+  name: 'preflight'
+}
+
+resource preflightMaxAge 'Microsoft.Cdn/profiles/ruleSets/rules@2026-07-01' = {
+  parent: preflightRules
+  name: 'PreflightMaxAge'
+  properties: {
+    order: 1
+    conditions: [
+      {
+        name: 'RequestMethod'
+        parameters: {
+          typeName: 'DeliveryRuleRequestMethodConditionParameters'
+          operator: 'Equal'
+          negateCondition: false
+          matchValues: [
+            'OPTIONS'
+          ]
+          transforms: []
+        }
+      }
+    ]
+    actions: [
+      {
+        name: 'ModifyResponseHeader'
+        parameters: {
+          typeName: 'DeliveryRuleHeaderActionParameters'
+          headerAction: 'Overwrite'
+          headerName: 'Access-Control-Max-Age'
+          value: '7200'
+        }
+      }
+    ]
+    matchProcessingBehavior: 'Stop'
+  }
+}
+
 // Everything is dynamic, per-user traffic: no cache configuration, so Front Door never caches.
 resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2026-07-01' = {
   parent: endpoint
@@ -118,14 +161,20 @@ resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2026-07-01' = {
     patternsToMatch: [
       '/*'
     ]
+    ruleSets: [
+      {
+        id: preflightRules.id
+      }
+    ]
     forwardingProtocol: 'HttpsOnly'
     httpsRedirect: 'Enabled'
     linkToDefaultDomain: 'Enabled'
     enabledState: 'Enabled'
   }
-  // The origin group must not be empty when the route is created.
+  // The origin group must not be empty when the route is created; the rule set must hold its rule.
   dependsOn: [
     origin
+    preflightMaxAge
   ]
 }
 

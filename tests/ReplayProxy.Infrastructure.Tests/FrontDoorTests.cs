@@ -34,11 +34,46 @@ public class FrontDoorTests(InfraFixture infra)
         Assert.Equal("Enabled", route.GetProperty("linkToDefaultDomain").GetString());
         Assert.Equal(Id(Resource("Microsoft.Cdn/profiles/originGroups")), route.GetProperty("originGroup").GetProperty("id").GetString());
         Assert.Equal([Id(Resource("Microsoft.Cdn/profiles/customDomains"))], Ids(route.GetProperty("customDomains")));
-        // Everything is dynamic, per-user traffic: no cache configuration, and no rule sets (which could add caching).
+        // Everything is dynamic, per-user traffic: no cache configuration, and no rule that could add caching.
         Assert.False(route.TryGetProperty("cacheConfiguration", out _));
-        Assert.False(route.TryGetProperty("ruleSets", out _));
         Assert.DoesNotContain("cacheConfiguration", infra.TemplateText, StringComparison.Ordinal);
-        Assert.DoesNotContain(infra.AllResources, r => r.Type.StartsWith("Microsoft.Cdn/profiles/ruleSets", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain("RouteConfigurationOverride", infra.TemplateText, StringComparison.Ordinal);
+        Assert.Equal([Id(Resource("Microsoft.Cdn/profiles/ruleSets"))], Ids(route.GetProperty("ruleSets")));
+    }
+
+    /// <summary>On Flex the Functions host answers preflights with no max-age, so browsers would repeat one before
+    /// nearly every upload; Front Door adds Chromium's cap to answers of OPTIONS requests, and to nothing else.</summary>
+    [Fact]
+    public void PreflightAnswersGetAccessControlMaxAgeAtTheEdge()
+    {
+        var rule = Resource("Microsoft.Cdn/profiles/ruleSets/rules");
+        Assert.StartsWith(Id(Resource("Microsoft.Cdn/profiles/ruleSets")) + "/rules/", Id(rule), StringComparison.Ordinal);
+        AssertPreflightRule(Props(rule));
+
+        // The same in the compiled template, whatever the parameters.
+        var compiled = ArmTemplate.Single(ArmTemplate.Module(infra.Template, "frontdoor").Properties.GetProperty("template"), "Microsoft.Cdn/profiles/ruleSets/rules");
+        AssertPreflightRule(compiled.Properties);
+        Assert.Null(compiled.Condition);
+    }
+
+    private static void AssertPreflightRule(JsonElement rule)
+    {
+        var condition = Assert.Single(rule.GetProperty("conditions").EnumerateArray());
+        Assert.Equal("RequestMethod", condition.GetProperty("name").GetString());
+        var match = condition.GetProperty("parameters");
+        Assert.Equal("DeliveryRuleRequestMethodConditionParameters", match.GetProperty("typeName").GetString());
+        Assert.Equal("Equal", match.GetProperty("operator").GetString());
+        Assert.False(match.GetProperty("negateCondition").GetBoolean());
+        Assert.Equal(["OPTIONS"], match.GetProperty("matchValues").EnumerateArray().Select(v => v.GetString()!));
+
+        var action = Assert.Single(rule.GetProperty("actions").EnumerateArray());
+        Assert.Equal("ModifyResponseHeader", action.GetProperty("name").GetString());
+        var header = action.GetProperty("parameters");
+        Assert.Equal("DeliveryRuleHeaderActionParameters", header.GetProperty("typeName").GetString());
+        Assert.Contains(header.GetProperty("headerAction").GetString(), new[] { "Overwrite", "Append" });
+        Assert.Equal("Access-Control-Max-Age", header.GetProperty("headerName").GetString());
+        // Chromium caps the preflight cache at 7200 s.
+        Assert.Equal("7200", header.GetProperty("value").GetString());
     }
 
     [Fact]

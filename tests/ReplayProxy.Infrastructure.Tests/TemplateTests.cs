@@ -28,6 +28,8 @@ public class TemplateTests(InfraFixture infra)
         ["Microsoft.Cdn/profiles"] = "2026-07-01",
         ["Microsoft.Cdn/profiles/afdEndpoints"] = "2026-07-01",
         ["Microsoft.Cdn/profiles/afdEndpoints/routes"] = "2026-07-01",
+        ["Microsoft.Cdn/profiles/ruleSets"] = "2026-07-01",
+        ["Microsoft.Cdn/profiles/ruleSets/rules"] = "2026-07-01",
         ["Microsoft.Cdn/profiles/originGroups"] = "2026-07-01",
         ["Microsoft.Cdn/profiles/originGroups/origins"] = "2026-07-01",
         ["Microsoft.Cdn/profiles/customDomains"] = "2026-07-01",
