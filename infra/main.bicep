@@ -33,8 +33,9 @@ param amplitudeRegion string = 'US'
 @description('Comma-separated exact origins of the sites that load the SDK, e.g. https://www.example.com,https://app.example.com. No wildcard: exit beacons are credentialed, so the preflight must echo the exact origin.')
 param allowedOrigins string
 
-@description('Optional. Comma-separated Amplitude API keys the proxy accepts. Empty accepts any key.')
-param allowedApiKeys string = ''
+@minLength(1)
+@description('Comma-separated Amplitude API keys the proxy accepts (letters, digits, - and _), or * alone to accept any key on purpose. Required, so that the proxy is not an open relay for other Amplitude projects by default.')
+param allowedApiKeys string
 
 @description('Optional. Extra headers the proxy adds to every request to Amplitude, e.g. for an egress gateway (app settings ReplayProxy__UpstreamHeaders__<i>__Name and __Value). Values are secure; a Key Vault reference works as a value. An entry with an empty name is dropped (main.parameters.json fills the first from UPSTREAM_HEADER_NAME and UPSTREAM_HEADER_VALUE).')
 param upstreamHeaders upstreamHeader[] = []

@@ -52,6 +52,8 @@ public class ParametersTests(InfraFixture infra)
         Assert.Equal("${PROXY_PATH_LEGACY=/}", file["proxyPathLegacy"]);
         // Required and without a default, so azd prompts for it (or reads ALLOWED_ORIGINS).
         Assert.Equal("${ALLOWED_ORIGINS}", file["allowedOrigins"]);
+        // Required too: an empty list would make the proxy an open relay; '*' is the explicit way to accept any key.
+        Assert.Equal("${ALLOWED_API_KEYS}", file["allowedApiKeys"]);
     }
 
     [Fact]
@@ -68,6 +70,17 @@ public class ParametersTests(InfraFixture infra)
         // The module takes them typed too, so the values stay secure in the nested deployment.
         var module = ArmTemplate.Module(infra.Template, "api").Properties.GetProperty("template");
         Assert.Equal("securestring", module.GetProperty("definitions").GetProperty("upstreamHeader").GetProperty("properties").GetProperty("value").GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public void AllowedApiKeysIsRequiredAndStarIsPassedOnAsIs()
+    {
+        Assert.False(Param("allowedApiKeys").TryGetProperty("defaultValue", out _));
+        Assert.Equal(1, Int("allowedApiKeys", "minLength"));
+        var any = infra.Take("any-key", new Dictionary<string, object?> { ["allowedApiKeys"] = "*" });
+        var settings = Assert.Single(any.OfType("Microsoft.Web/sites/config")).GetProperty("properties");
+        Assert.Equal("*", settings.GetProperty("ReplayProxy__AllowedApiKeys").GetString());
+        Assert.False(infra.Take("no-keys", new Dictionary<string, object?> { ["allowedApiKeys"] = null }).Succeeded);
     }
 
     [Fact]

@@ -20,7 +20,8 @@ public sealed class ReplayProxyOptions
     /// <summary>Comma-separated exact origins; empty allows any origin.</summary>
     public string? AllowedOrigins { get; set; }
 
-    /// <summary>Comma-separated Amplitude API keys; empty allows any key.</summary>
+    /// <summary>Comma-separated Amplitude API keys, or <c>*</c> alone for any key; empty allows any key too, with a
+    /// warning at start.</summary>
     public string? AllowedApiKeys { get; set; }
 
     /// <summary>The Front Door profile id (a GUID); when set, <c>X-Azure-FDID</c> must match it.</summary>

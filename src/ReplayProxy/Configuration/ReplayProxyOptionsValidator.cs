@@ -41,13 +41,14 @@ internal sealed class ReplayProxyOptionsValidator : IValidateOptions<ReplayProxy
             }
         }
 
-        foreach (var key in SettingList.Split(options.AllowedApiKeys))
+        var keys = SettingList.Split(options.AllowedApiKeys);
+        if (keys.Length > 1 && keys.Contains(ApiKeys.AnyKey))
         {
-            if (!ApiKeys.IsWellFormed(key))
-            {
-                errors.Add($"{section}:AllowedApiKeys contains an entry with characters other than letters, digits, '-' and '_'.");
-                break;
-            }
+            errors.Add($"{section}:AllowedApiKeys mixes '{ApiKeys.AnyKey}' with keys; '{ApiKeys.AnyKey}' accepts any key and must stand alone. List only your keys, or set '{ApiKeys.AnyKey}' alone.");
+        }
+        else if (keys is not [ApiKeys.AnyKey] && !keys.All(ApiKeys.IsWellFormed))
+        {
+            errors.Add($"{section}:AllowedApiKeys contains an entry with characters other than letters, digits, '-' and '_' (or is not '{ApiKeys.AnyKey}' alone, which accepts any key).");
         }
 
         if (!string.IsNullOrWhiteSpace(options.FrontDoorId) && !Guid.TryParse(options.FrontDoorId, out _))

@@ -31,6 +31,7 @@ public static class ReplayProxyServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ReplayProxyOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>>(new UnknownSettingsValidator(section)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ConfigFallbackOptionsValidator>());
+        services.AddHostedService<ApiKeyListWarning>();
         services.AddMetrics();
         // Request paths and queries hold API keys; keep the framework's and YARP's logging from writing them.
         services.AddLogging(logging => logging.AddReplayProxyLogRules());

@@ -51,6 +51,28 @@ public abstract class SettingsTests<TProxy>
         Assert.Null(received.Header("Name"));
     }
 
+    /// <summary><c>*</c> accepts any key wherever it travels: bearer, beacon query, config path, analytics body.</summary>
+    [Fact]
+    public async Task Star_accepts_any_api_key_in_every_place_it_travels()
+    {
+        await using var upstream = await FakeAmplitude.StartAsync();
+        await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(upstream.BaseAddress), new Dictionary<string, string?> { ["AllowedApiKeys"] = "*" });
+        using var client = proxy.CreateClient();
+        var key = "k" + Guid.NewGuid().ToString("N");
+
+        using var upload = new HttpRequestMessage(HttpMethod.Post, "/sessions/v2/track?device_id=d&session_id=1&type=replay") { Content = new StringContent("{}") };
+        upload.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        using var uploaded = await client.SendAsync(upload);
+        using var beacon = await client.PostAsync($"/sessions/v2/track?device_id=d&session_id=1&type=replay&api_key={key}", new StringContent("{}"));
+        using var config = await client.GetAsync($"/config/{key}?config_group=browser");
+        using var events = await client.PostAsync("/2/httpapi", new StringContent($$"""{"api_key":"{{key}}","events":[]}"""));
+
+        Assert.Equal(
+            [HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK],
+            [uploaded.StatusCode, beacon.StatusCode, config.StatusCode, events.StatusCode]);
+        Assert.Equal(4, upstream.Received.Count);
+    }
+
     public static TheoryData<string, string, string> InvalidSettings() => new()
     {
         { "ReplayProxy__Region", "APAC", "ReplayProxy:Region" },
@@ -60,6 +82,7 @@ public abstract class SettingsTests<TProxy>
         { "ReplayProxy__UpstreamTimeoutSeconds", "soon", "ReplayProxy:UpstreamTimeoutSeconds" },
         { "ReplayProxy__MaxRequestBodyBytes", "0", "ReplayProxy:MaxRequestBodyBytes" },
         { "ReplayProxy__AllowedOrigins", "*", "ReplayProxy:AllowedOrigins" },
+        { "ReplayProxy__AllowedApiKeys", "*,key1", "ReplayProxy:AllowedApiKeys mixes '*' with keys" },
         { "ReplayProxy__Regoin", "EU", "ReplayProxy:Regoin" },
         { "ReplayProxy__Upstreams__Replays", "http://127.0.0.1:1", "ReplayProxy:Upstreams:Replays" },
         { "ReplayProxy__UpstreamHeaders__0__Name", "X-Proxy-Auth", "ReplayProxy:UpstreamHeaders:0:Value is missing" },
