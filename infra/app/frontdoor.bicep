@@ -1,5 +1,5 @@
 // Front Door Standard in front of the function app: endpoint, single-origin group, route,
-// optional custom domain with a managed certificate, WAF policy with a per-IP rate limit, and logs.
+// optional custom domain with a managed certificate, WAF policy with a per-IP rate limit, and metrics.
 @description('Existing Front Door profile (frontdoor-profile.bicep).')
 param profileName string
 
@@ -23,7 +23,7 @@ param wafPolicyName string
 @description('Requests per minute allowed from one client IP.')
 param wafRateLimitPerMinute int
 
-@description('Log Analytics workspace for access and WAF logs.')
+@description('Log Analytics workspace for the Front Door metrics.')
 param logAnalyticsWorkspaceId string
 
 @description('Tags, including azd-env-name.')
@@ -263,24 +263,20 @@ resource securityPolicy 'Microsoft.Cdn/profiles/securityPolicies@2026-07-01' = {
   }
 }
 
-// Front Door access and WAF logs. Microsoft.Insights/diagnosticSettings has no non-preview API
-// version in its current form (2016-09-01 is the legacy 'service' shape), hence the preview version.
+// Front Door metrics only, no resource logs. FrontDoorAccessLog and FrontDoorWebApplicationFirewallLog record each
+// request's requestUri with its query, which carries the page-exit beacon's api_key (and the path carries
+// /config/<key>); both land in AzureDiagnostics, which takes no ingestion-time transformation for these categories, so
+// they cannot be redacted on the way in. The metrics (AzureMetrics) keep what operators need: request counts by HTTP
+// status and client country, total and origin latency, and WAF hits by rule and action.
+// Microsoft.Insights/diagnosticSettings has no non-preview API version in its current form (2016-09-01 is the legacy
+// 'service' shape), hence the preview version.
 #disable-next-line use-recent-api-versions // the only GA version, 2016-09-01, is the legacy shape without workspaceId
-resource frontDoorLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+resource frontDoorMetrics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'frontdoor-to-log-analytics'
   scope: profile
   properties: {
     workspaceId: logAnalyticsWorkspaceId
-    logs: [
-      {
-        category: 'FrontDoorAccessLog'
-        enabled: true
-      }
-      {
-        category: 'FrontDoorWebApplicationFirewallLog'
-        enabled: true
-      }
-    ]
+    logs: []
     metrics: [
       {
         category: 'AllMetrics'

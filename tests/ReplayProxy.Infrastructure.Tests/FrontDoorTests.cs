@@ -219,18 +219,27 @@ public class FrontDoorTests(InfraFixture infra)
         Assert.Equal(["/*"], association.GetProperty("patternsToMatch").EnumerateArray().Select(p => p.GetString()!));
     }
 
+    /// <summary>The access and WAF logs record requestUri with its query (the beacon's api_key) and /config/<key>,
+    /// and AzureDiagnostics takes no transformation for them: the template sends Front Door's metrics only.</summary>
     [Fact]
-    public void FrontDoorAccessAndWafLogsGoToLogAnalytics()
+    public void FrontDoorSendsMetricsButNoRequestLogsToLogAnalytics()
     {
-        var logs = Resource("Microsoft.Insights/diagnosticSettings");
+        var diagnostics = Resource("Microsoft.Insights/diagnosticSettings");
         // An extension resource on the profile.
-        Assert.StartsWith(Id(Resource("Microsoft.Cdn/profiles")) + "/providers/Microsoft.Insights/diagnosticSettings/", Id(logs), StringComparison.Ordinal);
-        Assert.Equal(Id(Resource("Microsoft.OperationalInsights/workspaces")), Props(logs).GetProperty("workspaceId").GetString());
-        var categories = Props(logs).GetProperty("logs").EnumerateArray()
-            .Where(l => l.GetProperty("enabled").GetBoolean())
-            .Select(l => l.GetProperty("category").GetString()!)
-            .ToList();
-        Assert.Contains("FrontDoorAccessLog", categories);
-        Assert.Contains("FrontDoorWebApplicationFirewallLog", categories);
+        Assert.StartsWith(Id(Resource("Microsoft.Cdn/profiles")) + "/providers/Microsoft.Insights/diagnosticSettings/", Id(diagnostics), StringComparison.Ordinal);
+        Assert.Equal(Id(Resource("Microsoft.OperationalInsights/workspaces")), Props(diagnostics).GetProperty("workspaceId").GetString());
+        Assert.Empty(Props(diagnostics).GetProperty("logs").EnumerateArray());
+        Assert.False(Props(diagnostics).TryGetProperty("logAnalyticsDestinationType", out _));
+        var metrics = Assert.Single(Props(diagnostics).GetProperty("metrics").EnumerateArray());
+        Assert.Equal("AllMetrics", metrics.GetProperty("category").GetString());
+        Assert.True(metrics.GetProperty("enabled").GetBoolean());
+
+        // No resource in the template sends a request log anywhere.
+        foreach (var category in new[] { "FrontDoorAccessLog", "FrontDoorWebApplicationFirewallLog", "FrontDoorHealthProbeLog", "allLogs", "categoryGroup" })
+        {
+            Assert.DoesNotContain(category, infra.TemplateText, StringComparison.Ordinal);
+        }
+
+        Assert.Single(infra.Deployed.OfType("Microsoft.Insights/diagnosticSettings"));
     }
 }
