@@ -4,6 +4,7 @@
 targetScope = 'subscription'
 
 import { upstreamHeader } from 'app/types.bicep'
+import { isValidApiKeyList, isValidOriginList, isWellFormedOrigin, settingList } from 'app/validation.bicep'
 
 // ---------------------------------------------------------------------------
 // Parameters supplied by azd (see main.parameters.json)
@@ -123,7 +124,6 @@ var functionAppName = 'func-api-${resourceToken}'
 var deploymentContainerName = 'app-package-${resourceToken}'
 // Front Door WAF policy names allow letters and digits only; resourceToken is lowercase alphanumeric.
 var wafPolicyName = 'waf${resourceToken}'
-var originList = filter(map(split(allowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
 // Front Door must wait longer than the proxy waits for Amplitude, and less than the 230 s platform cap.
 var frontDoorOriginTimeoutSeconds = min(max(originResponseTimeoutSeconds, upstreamTimeoutSeconds + 10), 229)
 var useCustomDomain = !empty(customDomainName)
@@ -155,6 +155,28 @@ var proxyPaths = toObject(
   p => p.setting,
   p => p.path
 )
+// The proxy refuses a malformed origin or key at start, which would leave the deployed worker stopped; the same rules
+// (app/validation.bicep) stop azd provision here instead. Messages name the bad origin; keys are never echoed.
+var originList = isValidOriginList(allowedOrigins)
+  ? settingList(allowedOrigins)
+  : empty(settingList(allowedOrigins))
+      ? fail('allowedOrigins (ALLOWED_ORIGINS) is empty; list the exact origins of your pages, e.g. https://www.example.com')
+      : fail('allowedOrigins (ALLOWED_ORIGINS) contains \'${first(filter(settingList(allowedOrigins), origin => !isWellFormedOrigin(origin)))}\'; each entry must be an exact origin such as https://www.example.com (scheme, host and optional non-default port; no path or trailing slash, no query, no wildcard)')
+var apiKeyList = isValidApiKeyList(allowedApiKeys)
+  ? join(settingList(allowedApiKeys), ',')
+  : empty(settingList(allowedApiKeys))
+      ? fail('allowedApiKeys (ALLOWED_API_KEYS) is empty; list your Amplitude API keys, or set * to accept any key')
+      : contains(settingList(allowedApiKeys), '*')
+          ? fail('allowedApiKeys (ALLOWED_API_KEYS) mixes * with keys; * accepts any key and must stand alone')
+          : fail('allowedApiKeys (ALLOWED_API_KEYS) contains an entry with characters other than letters, digits, - and _')
+// replay.example.com in zone example.com -> replay. A name outside the zone, or its apex, would write records for the
+// wrong name (and the apex cannot take a CNAME). ARM's endsWith ignores case, as DNS does.
+var dnsZoneSuffix = '.${dnsZoneName}'
+var dnsRecordName = !manageDnsRecords
+  ? ''
+  : endsWith(customDomainName, dnsZoneSuffix) && length(customDomainName) > length(dnsZoneSuffix)
+      ? substring(customDomainName, 0, length(customDomainName) - length(dnsZoneSuffix))
+      : fail('customDomainName (CUSTOM_DOMAIN) \'${customDomainName}\' must be a subdomain inside dnsZoneName (DNS_ZONE_NAME) \'${dnsZoneName}\', such as replay.${dnsZoneName}; the zone apex cannot take a CNAME')
 var dnsZoneResourceGroup = empty(dnsZoneName)
   ? appResourceGroupName
   : empty(dnsZoneResourceGroupName)
@@ -264,7 +286,7 @@ module api './app/function-app.bicep' = {
       ReplayProxy__Region: region
       ReplayProxy__FrontDoorId: frontDoorProfile.outputs.frontDoorId
       ReplayProxy__AllowedOrigins: join(originList, ',')
-      ReplayProxy__AllowedApiKeys: allowedApiKeys
+      ReplayProxy__AllowedApiKeys: apiKeyList
       ReplayProxy__UpstreamTimeoutSeconds: string(upstreamTimeoutSeconds)
       ReplayProxy__MaxRequestBodyBytes: string(maxRequestBodyBytes)
       ReplayProxy__Paths__Track: proxyPaths.Track
@@ -306,7 +328,7 @@ module dnsRecords './app/dns-records.bicep' = if (manageDnsRecords) {
   scope: resourceGroup(dnsZoneResourceGroup)
   params: {
     zoneName: dnsZoneName
-    customDomainName: customDomainName
+    recordName: dnsRecordName
     cnameTarget: frontDoor.outputs.endpointHostName
     validationToken: frontDoor.outputs.customDomainValidationToken
   }

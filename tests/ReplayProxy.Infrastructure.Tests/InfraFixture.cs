@@ -91,6 +91,13 @@ public sealed class InfraFixture : IDisposable
         return Snapshot.Take(_infraCopy, name, parameters);
     }
 
+    /// <summary>Snapshot of a template written next to main.bicep in the copy (so it can import from app/).</summary>
+    public Snapshot TakeTemplate(string name, string bicep, IReadOnlyDictionary<string, object> parameters)
+    {
+        File.WriteAllText(Path.Combine(_infraCopy, name + ".bicep"), bicep);
+        return Snapshot.Take(_infraCopy, name, parameters, name + ".bicep");
+    }
+
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
     private static void CopyDirectory(string from, string to)
