@@ -107,8 +107,8 @@ param maxRequestBodyBytes int = 20971520
 
 @minValue(100)
 @maxValue(100000)
-@description('WAF rate limit: requests per minute allowed from one client IP before Front Door answers 429. One browser tab sends a few requests a minute; an office behind one NAT address sends many.')
-param wafRateLimitPerMinute int = 1000
+@description('WAF rate limit: requests per minute (all methods, preflights included) from one client IP before Front Door answers 429 for the rest of the minute. One busy browser tab sends at most about 100 a minute (README, "Rate limit"); 3000 leaves room for about 30 such users, or a hundred ordinary ones, behind one NAT address. A blocked browser sees a network error (the 429 has no CORS headers) and loses what it sent.')
+param wafRateLimitPerMinute int = 3000
 
 // ---------------------------------------------------------------------------
 // Naming and tags

@@ -30,8 +30,9 @@ param logAnalyticsWorkspaceId string
 param tags object
 
 var useCustomDomain = !empty(customDomainName)
-// Rate-limited requests get 429 with a JSON body whose code equals the status: both SDKs retry 429,
-// and the analytics SDK reads the outcome from the body's code field.
+// Rate-limited requests get 429 with a JSON body whose code equals the status (the analytics SDK reads the outcome
+// from the body's code field). The WAF's answer carries no CORS headers, so a browser sees a network error instead
+// and the replay SDK drops that batch: the threshold (main.bicep) is set well above what real users send.
 var rateLimitedBody = base64('{"code":429,"error":"Too many requests"}')
 
 resource profile 'Microsoft.Cdn/profiles@2026-07-01' existing = {

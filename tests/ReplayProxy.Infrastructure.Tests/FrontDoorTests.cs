@@ -173,7 +173,8 @@ public class FrontDoorTests(InfraFixture infra)
         var settings = Props(waf).GetProperty("policySettings");
         Assert.Equal("Enabled", settings.GetProperty("enabledState").GetString());
         Assert.Equal("Prevention", settings.GetProperty("mode").GetString());
-        // Both SDKs retry 429; the analytics SDK reads the outcome from the body's code field.
+        // Clients that see the 429 (server-side, mobile) retry it; the analytics SDK reads the outcome from the body's
+        // code field. Browsers do not see it: the WAF's answer has no CORS headers (README, "Rate limit").
         Assert.Equal(429, settings.GetProperty("customBlockResponseStatusCode").GetInt32());
         using var body = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(settings.GetProperty("customBlockResponseBody").GetString()!)));
         Assert.Equal(429, body.RootElement.GetProperty("code").GetInt32());
@@ -192,6 +193,25 @@ public class FrontDoorTests(InfraFixture infra)
         Assert.Equal(["0.0.0.0/0", "::/0"], match.GetProperty("matchValue").EnumerateArray().Select(v => v.GetString()!));
         // Standard cannot run managed rule sets.
         Assert.Empty(Props(waf).GetProperty("managedRules").GetProperty("managedRuleSets").EnumerateArray());
+    }
+
+    /// <summary>The default the README derives from the SDKs' upload rates is the one main.bicep and azd use, and it
+    /// reaches the rule when WAF_RATE_LIMIT_PER_MINUTE is not set.</summary>
+    [Fact]
+    public void RateLimitDefaultIsTheDocumentedOne()
+    {
+        const int documented = 3000;
+        Assert.Equal(documented, ArmTemplate.Parameter(infra.Template, "wafRateLimitPerMinute").GetProperty("defaultValue").GetInt32());
+        Assert.Contains($"\"${{WAF_RATE_LIMIT_PER_MINUTE={documented}}}\"", Repo.Read("infra", "main.parameters.json"), StringComparison.Ordinal);
+        var readme = Repo.Read("README.md");
+        Assert.Contains($"| `WAF_RATE_LIMIT_PER_MINUTE` | `wafRateLimitPerMinute` | `{documented}` |", readme, StringComparison.Ordinal);
+        Assert.Contains($"**Default {documented}**", readme, StringComparison.Ordinal);
+
+        var byDefault = infra.Take("waf-default", new Dictionary<string, object?> { ["wafRateLimitPerMinute"] = null });
+        var rule = Assert.Single(Props(byDefault.Single("Microsoft.Network/FrontDoorWebApplicationFirewallPolicies")).GetProperty("customRules").GetProperty("rules").EnumerateArray());
+        Assert.Equal(documented, rule.GetProperty("rateLimitThreshold").GetInt32());
+        Assert.Equal(1, rule.GetProperty("rateLimitDurationInMinutes").GetInt32());
+        Assert.Equal("RateLimitPerClientIp", rule.GetProperty("name").GetString());
     }
 
     [Theory]
