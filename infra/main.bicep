@@ -3,6 +3,9 @@
 // Reads top-down: parameters, naming, resource group, then one module per concern in ./app.
 targetScope = 'subscription'
 
+import { upstreamHeader } from 'app/types.bicep'
+import { isValidApiKeyList, isValidOriginList, isWellFormedOrigin, settingList } from 'app/validation.bicep'
+
 // ---------------------------------------------------------------------------
 // Parameters supplied by azd (see main.parameters.json)
 // ---------------------------------------------------------------------------
@@ -31,8 +34,29 @@ param amplitudeRegion string = 'US'
 @description('Comma-separated exact origins of the sites that load the SDK, e.g. https://www.example.com,https://app.example.com. No wildcard: exit beacons are credentialed, so the preflight must echo the exact origin.')
 param allowedOrigins string
 
-@description('Optional. Comma-separated Amplitude API keys the proxy accepts. Empty accepts any key.')
-param allowedApiKeys string = ''
+@minLength(1)
+@description('Comma-separated Amplitude API keys the proxy accepts (letters, digits, - and _), or * alone to accept any key on purpose. Required, so that the proxy is not an open relay for other Amplitude projects by default.')
+param allowedApiKeys string
+
+@description('Optional. Extra headers the proxy adds to every request to Amplitude, e.g. for an egress gateway (app settings ReplayProxy__UpstreamHeaders__<i>__Name and __Value). Values are secure; a Key Vault reference works as a value. An entry with an empty name is dropped (main.parameters.json fills the first from UPSTREAM_HEADER_NAME and UPSTREAM_HEADER_VALUE).')
+param upstreamHeaders upstreamHeader[] = []
+
+// Public paths (the proxy's ReplayProxy:Paths:*): change them when a blocker list knows Amplitude's paths. The SDKs
+// take each as a full URL; the postprovision hook prints them.
+@description('Optional. Path of replay uploads: the Session Replay SDK\'s trackServerUrl (ReplayProxy__Paths__Track).')
+param proxyPathTrack string = '/sessions/v2/track'
+
+@description('Optional. Path prefix of remote config: configServerUrl and remoteConfig.serverUrl; the SDK appends /<api key> (ReplayProxy__Paths__Config).')
+param proxyPathConfig string = '/config'
+
+@description('Optional. Path of analytics uploads: serverUrl of the browser, Swift and Kotlin SDKs (ReplayProxy__Paths__HttpApi).')
+param proxyPathHttpApi string = '/2/httpapi'
+
+@description('Optional. Path of batch-mode analytics uploads: serverUrl with useBatch (ReplayProxy__Paths__Batch).')
+param proxyPathBatch string = '/batch'
+
+@description('Optional. Path of form uploads: Amplitude-iOS setServerUrl: (ReplayProxy__Paths__Legacy).')
+param proxyPathLegacy string = '/'
 
 @description('Optional. Custom host name for the proxy, e.g. replay.example.com (a subdomain, not the zone apex). Empty serves only the Front Door endpoint host name.')
 param customDomainName string = ''
@@ -83,8 +107,8 @@ param maxRequestBodyBytes int = 20971520
 
 @minValue(100)
 @maxValue(100000)
-@description('WAF rate limit: requests per minute allowed from one client IP before Front Door answers 429. One browser tab sends a few requests a minute; an office behind one NAT address sends many.')
-param wafRateLimitPerMinute int = 1000
+@description('WAF rate limit: requests per minute (all methods, preflights included) from one client IP before Front Door answers 429 for the rest of the minute. One busy browser tab sends at most about 100 a minute (README, "Rate limit"); 3000 leaves room for about 30 such users, or a hundred ordinary ones, behind one NAT address. A blocked browser sees a network error (the 429 has no CORS headers) and loses what it sent.')
+param wafRateLimitPerMinute int = 3000
 
 // ---------------------------------------------------------------------------
 // Naming and tags
@@ -100,7 +124,6 @@ var functionAppName = 'func-api-${resourceToken}'
 var deploymentContainerName = 'app-package-${resourceToken}'
 // Front Door WAF policy names allow letters and digits only; resourceToken is lowercase alphanumeric.
 var wafPolicyName = 'waf${resourceToken}'
-var originList = filter(map(split(allowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
 // Front Door must wait longer than the proxy waits for Amplitude, and less than the 230 s platform cap.
 var frontDoorOriginTimeoutSeconds = min(max(originResponseTimeoutSeconds, upstreamTimeoutSeconds + 10), 229)
 var useCustomDomain = !empty(customDomainName)
@@ -110,6 +133,50 @@ var appResourceGroupName = !empty(resourceGroupName) ? resourceGroupName : 'rg-$
 var region = contains(['US', 'EU'], toUpper(trim(amplitudeRegion)))
   ? toUpper(trim(amplitudeRegion))
   : fail('amplitudeRegion (AMPLITUDE_REGION) is \'${amplitudeRegion}\'; allowed values are US and EU (any case)')
+// The values are secure, so the template reads only the names: an entry without a name is dropped (azd's entry when
+// UPSTREAM_HEADER_NAME is not set).
+var upstreamHeaderList = filter(upstreamHeaders, header => !empty(trim(header.name)))
+var pathSettings = [
+  { setting: 'Track', param: 'proxyPathTrack (PROXY_PATH_TRACK)', path: proxyPathTrack }
+  { setting: 'Config', param: 'proxyPathConfig (PROXY_PATH_CONFIG)', path: proxyPathConfig }
+  { setting: 'HttpApi', param: 'proxyPathHttpApi (PROXY_PATH_HTTPAPI)', path: proxyPathHttpApi }
+  { setting: 'Batch', param: 'proxyPathBatch (PROXY_PATH_BATCH)', path: proxyPathBatch }
+  { setting: 'Legacy', param: 'proxyPathLegacy (PROXY_PATH_LEGACY)', path: proxyPathLegacy }
+]
+var pathsLowerCase = map(pathSettings, p => toLower(p.path))
+var proxyPaths = toObject(
+  map(pathSettings, p => !startsWith(p.path, '/')
+    ? fail('${p.param} is \'${p.path}\'; a path must start with /')
+    : indexOf(pathsLowerCase, toLower(p.path)) != lastIndexOf(pathsLowerCase, toLower(p.path))
+        ? fail('${p.param} is \'${p.path}\', which another PROXY_PATH_* value also is; each route needs its own path')
+        : toLower(p.path) == '/healthz' || startsWith(toLower(p.path), '/healthz/')
+            ? fail('${p.param} is \'${p.path}\'; /healthz and paths under it are the proxy\'s health checks')
+            : p),
+  p => p.setting,
+  p => p.path
+)
+// The proxy refuses a malformed origin or key at start, which would leave the deployed worker stopped; the same rules
+// (app/validation.bicep) stop azd provision here instead. Messages name the bad origin; keys are never echoed.
+var originList = isValidOriginList(allowedOrigins)
+  ? settingList(allowedOrigins)
+  : empty(settingList(allowedOrigins))
+      ? fail('allowedOrigins (ALLOWED_ORIGINS) is empty; list the exact origins of your pages, e.g. https://www.example.com')
+      : fail('allowedOrigins (ALLOWED_ORIGINS) contains \'${first(filter(settingList(allowedOrigins), origin => !isWellFormedOrigin(origin)))}\'; each entry must be an exact origin such as https://www.example.com (scheme, host and optional non-default port; no path or trailing slash, no query, no wildcard)')
+var apiKeyList = isValidApiKeyList(allowedApiKeys)
+  ? join(settingList(allowedApiKeys), ',')
+  : empty(settingList(allowedApiKeys))
+      ? fail('allowedApiKeys (ALLOWED_API_KEYS) is empty; list your Amplitude API keys, or set * to accept any key')
+      : contains(settingList(allowedApiKeys), '*')
+          ? fail('allowedApiKeys (ALLOWED_API_KEYS) mixes * with keys; * accepts any key and must stand alone')
+          : fail('allowedApiKeys (ALLOWED_API_KEYS) contains an entry with characters other than letters, digits, - and _')
+// replay.example.com in zone example.com -> replay. A name outside the zone, or its apex, would write records for the
+// wrong name (and the apex cannot take a CNAME). ARM's endsWith ignores case, as DNS does.
+var dnsZoneSuffix = '.${dnsZoneName}'
+var dnsRecordName = !manageDnsRecords
+  ? ''
+  : endsWith(customDomainName, dnsZoneSuffix) && length(customDomainName) > length(dnsZoneSuffix)
+      ? substring(customDomainName, 0, length(customDomainName) - length(dnsZoneSuffix))
+      : fail('customDomainName (CUSTOM_DOMAIN) \'${customDomainName}\' must be a subdomain inside dnsZoneName (DNS_ZONE_NAME) \'${dnsZoneName}\', such as replay.${dnsZoneName}; the zone apex cannot take a CNAME')
 var dnsZoneResourceGroup = empty(dnsZoneName)
   ? appResourceGroupName
   : empty(dnsZoneResourceGroupName)
@@ -214,13 +281,19 @@ module api './app/function-app.bicep' = {
     httpPerInstanceConcurrency: httpPerInstanceConcurrency
     frontDoorId: frontDoorProfile.outputs.frontDoorId
     allowedOrigins: originList
+    upstreamHeaders: upstreamHeaderList
     proxySettings: {
       ReplayProxy__Region: region
       ReplayProxy__FrontDoorId: frontDoorProfile.outputs.frontDoorId
       ReplayProxy__AllowedOrigins: join(originList, ',')
-      ReplayProxy__AllowedApiKeys: allowedApiKeys
+      ReplayProxy__AllowedApiKeys: apiKeyList
       ReplayProxy__UpstreamTimeoutSeconds: string(upstreamTimeoutSeconds)
       ReplayProxy__MaxRequestBodyBytes: string(maxRequestBodyBytes)
+      ReplayProxy__Paths__Track: proxyPaths.Track
+      ReplayProxy__Paths__Config: proxyPaths.Config
+      ReplayProxy__Paths__HttpApi: proxyPaths.HttpApi
+      ReplayProxy__Paths__Batch: proxyPaths.Batch
+      ReplayProxy__Paths__Legacy: proxyPaths.Legacy
     }
   }
   // The identity must hold Storage Blob Data Owner before the host reads its deployment package.
@@ -255,7 +328,7 @@ module dnsRecords './app/dns-records.bicep' = if (manageDnsRecords) {
   scope: resourceGroup(dnsZoneResourceGroup)
   params: {
     zoneName: dnsZoneName
-    customDomainName: customDomainName
+    recordName: dnsRecordName
     cnameTarget: frontDoor.outputs.endpointHostName
     validationToken: frontDoor.outputs.customDomainValidationToken
   }
@@ -284,3 +357,9 @@ output CUSTOM_DOMAIN_VALIDATION_RECORD_NAME string = useCustomDomain ? '_dnsauth
 output CUSTOM_DOMAIN_VALIDATION_RECORD_VALUE string = frontDoor.outputs.customDomainValidationToken
 output CUSTOM_DOMAIN_DNS_MANAGED string = manageDnsRecords ? 'true' : 'false'
 output PROXY_BASE_URL string = 'https://${publicHostName}'
+// The SDK URLs the postprovision hook prints (the paths are ReplayProxy__Paths__*).
+output PROXY_TRACK_URL string = 'https://${publicHostName}${proxyPaths.Track}'
+output PROXY_CONFIG_URL string = 'https://${publicHostName}${proxyPaths.Config}'
+output PROXY_HTTPAPI_URL string = 'https://${publicHostName}${proxyPaths.HttpApi}'
+output PROXY_BATCH_URL string = 'https://${publicHostName}${proxyPaths.Batch}'
+output PROXY_LEGACY_URL string = 'https://${publicHostName}${proxyPaths.Legacy}'

@@ -3,8 +3,8 @@
 @description('Existing Azure DNS zone, e.g. example.com.')
 param zoneName string
 
-@description('Custom host name inside the zone, e.g. replay.example.com. The zone apex cannot take a CNAME.')
-param customDomainName string
+@description('Name of the custom domain relative to the zone, e.g. replay for replay.example.com in example.com (main.bicep checks that the domain is inside the zone and not its apex).')
+param recordName string
 
 @description('Front Door endpoint host name the CNAME points at.')
 param cnameTarget string
@@ -12,21 +12,13 @@ param cnameTarget string
 @description('Front Door domain validation token for the _dnsauth TXT record.')
 param validationToken string
 
-// replay.example.com in zone example.com -> replay. A name outside the zone, or its apex, would write
-// records for the wrong name (and the apex cannot take a CNAME), so it stops the deployment instead.
-// ARM's endsWith ignores case, as DNS does.
-var zoneSuffix = '.${zoneName}'
-var relativeName = endsWith(customDomainName, zoneSuffix) && length(customDomainName) > length(zoneSuffix)
-  ? substring(customDomainName, 0, length(customDomainName) - length(zoneSuffix))
-  : fail('customDomainName (CUSTOM_DOMAIN) \'${customDomainName}\' must be a subdomain inside dnsZoneName (DNS_ZONE_NAME) \'${zoneName}\', such as replay.${zoneName}; the zone apex cannot take a CNAME')
-
 resource zone 'Microsoft.Network/dnsZones@2018-05-01' existing = {
   name: zoneName
 }
 
 resource cname 'Microsoft.Network/dnsZones/CNAME@2018-05-01' = {
   parent: zone
-  name: relativeName
+  name: recordName
   properties: {
     TTL: 3600
     CNAMERecord: {
@@ -37,7 +29,7 @@ resource cname 'Microsoft.Network/dnsZones/CNAME@2018-05-01' = {
 
 resource validation 'Microsoft.Network/dnsZones/TXT@2018-05-01' = {
   parent: zone
-  name: '_dnsauth.${relativeName}'
+  name: '_dnsauth.${recordName}'
   properties: {
     TTL: 3600
     TXTRecords: [

@@ -1,5 +1,5 @@
 // Front Door Standard in front of the function app: endpoint, single-origin group, route,
-// optional custom domain with a managed certificate, WAF policy with a per-IP rate limit, and logs.
+// optional custom domain with a managed certificate, WAF policy with a per-IP rate limit, and metrics.
 @description('Existing Front Door profile (frontdoor-profile.bicep).')
 param profileName string
 
@@ -23,15 +23,16 @@ param wafPolicyName string
 @description('Requests per minute allowed from one client IP.')
 param wafRateLimitPerMinute int
 
-@description('Log Analytics workspace for access and WAF logs.')
+@description('Log Analytics workspace for the Front Door metrics.')
 param logAnalyticsWorkspaceId string
 
 @description('Tags, including azd-env-name.')
 param tags object
 
 var useCustomDomain = !empty(customDomainName)
-// Rate-limited requests get 429 with a JSON body whose code equals the status: both SDKs retry 429,
-// and the analytics SDK reads the outcome from the body's code field.
+// Rate-limited requests get 429 with a JSON body whose code equals the status (the analytics SDK reads the outcome
+// from the body's code field). The WAF's answer carries no CORS headers, so a browser sees a network error instead
+// and the replay SDK drops that batch: the threshold (main.bicep) is set well above what real users send.
 var rateLimitedBody = base64('{"code":429,"error":"Too many requests"}')
 
 resource profile 'Microsoft.Cdn/profiles@2026-07-01' existing = {
@@ -96,6 +97,49 @@ resource customDomain 'Microsoft.Cdn/profiles/customDomains@2026-07-01' = if (us
   }
 }
 
+// Browsers cache a preflight answer for Access-Control-Max-Age seconds. On Flex Consumption the Functions host answers
+// preflights itself (platform CORS) with no max-age, so browsers repeat one before nearly every upload; Front Door adds
+// it to answers of OPTIONS requests. 7200 s is Chromium's cap (Firefox allows more). Overwrite: the standalone host
+// already sends 7200, and one header is what browsers read.
+resource preflightRules 'Microsoft.Cdn/profiles/ruleSets@2026-07-01' = {
+  parent: profile
+  name: 'preflight'
+}
+
+resource preflightMaxAge 'Microsoft.Cdn/profiles/ruleSets/rules@2026-07-01' = {
+  parent: preflightRules
+  name: 'PreflightMaxAge'
+  properties: {
+    order: 1
+    conditions: [
+      {
+        name: 'RequestMethod'
+        parameters: {
+          typeName: 'DeliveryRuleRequestMethodConditionParameters'
+          operator: 'Equal'
+          negateCondition: false
+          matchValues: [
+            'OPTIONS'
+          ]
+          transforms: []
+        }
+      }
+    ]
+    actions: [
+      {
+        name: 'ModifyResponseHeader'
+        parameters: {
+          typeName: 'DeliveryRuleHeaderActionParameters'
+          headerAction: 'Overwrite'
+          headerName: 'Access-Control-Max-Age'
+          value: '7200'
+        }
+      }
+    ]
+    matchProcessingBehavior: 'Stop'
+  }
+}
+
 // Everything is dynamic, per-user traffic: no cache configuration, so Front Door never caches.
 resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2026-07-01' = {
   parent: endpoint
@@ -118,14 +162,20 @@ resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2026-07-01' = {
     patternsToMatch: [
       '/*'
     ]
+    ruleSets: [
+      {
+        id: preflightRules.id
+      }
+    ]
     forwardingProtocol: 'HttpsOnly'
     httpsRedirect: 'Enabled'
     linkToDefaultDomain: 'Enabled'
     enabledState: 'Enabled'
   }
-  // The origin group must not be empty when the route is created.
+  // The origin group must not be empty when the route is created; the rule set must hold its rule.
   dependsOn: [
     origin
+    preflightMaxAge
   ]
 }
 
@@ -214,24 +264,20 @@ resource securityPolicy 'Microsoft.Cdn/profiles/securityPolicies@2026-07-01' = {
   }
 }
 
-// Front Door access and WAF logs. Microsoft.Insights/diagnosticSettings has no non-preview API
-// version in its current form (2016-09-01 is the legacy 'service' shape), hence the preview version.
+// Front Door metrics only, no resource logs. FrontDoorAccessLog and FrontDoorWebApplicationFirewallLog record each
+// request's requestUri with its query, which carries the page-exit beacon's api_key (and the path carries
+// /config/<key>); both land in AzureDiagnostics, which takes no ingestion-time transformation for these categories, so
+// they cannot be redacted on the way in. The metrics (AzureMetrics) keep what operators need: request counts by HTTP
+// status and client country, total and origin latency, and WAF hits by rule and action.
+// Microsoft.Insights/diagnosticSettings has no non-preview API version in its current form (2016-09-01 is the legacy
+// 'service' shape), hence the preview version.
 #disable-next-line use-recent-api-versions // the only GA version, 2016-09-01, is the legacy shape without workspaceId
-resource frontDoorLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+resource frontDoorMetrics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'frontdoor-to-log-analytics'
   scope: profile
   properties: {
     workspaceId: logAnalyticsWorkspaceId
-    logs: [
-      {
-        category: 'FrontDoorAccessLog'
-        enabled: true
-      }
-      {
-        category: 'FrontDoorWebApplicationFirewallLog'
-        enabled: true
-      }
-    ]
+    logs: []
     metrics: [
       {
         category: 'AllMetrics'

@@ -1,4 +1,6 @@
 // Flex Consumption plan and the function app that runs the proxy (ReplayProxy.Functions).
+import { upstreamHeader } from 'types.bicep'
+
 @description('Function app name.')
 param name string
 
@@ -57,6 +59,24 @@ param allowedOrigins string[]
 @description('ReplayProxy__* settings read by the proxy.')
 param proxySettings object
 
+@description('Extra upstream headers, set in the proxy\'s list form: app setting names allow only letters, digits, . and _, so ReplayProxy__UpstreamHeaders__X-Proxy-Auth cannot exist.')
+param upstreamHeaders upstreamHeader[]
+
+var upstreamHeaderSettings = toObject(
+  flatten(map(range(0, length(upstreamHeaders)), i => [
+    {
+      key: 'ReplayProxy__UpstreamHeaders__${i}__Name'
+      value: trim(upstreamHeaders[i].name)
+    }
+    {
+      key: 'ReplayProxy__UpstreamHeaders__${i}__Value'
+      value: upstreamHeaders[i].value
+    }
+  ])),
+  setting => setting.key,
+  setting => setting.value
+)
+
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
@@ -87,6 +107,8 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
     httpsOnly: true
     clientAffinityEnabled: false
     publicNetworkAccess: 'Enabled'
+    // App settings that are Key Vault references (@Microsoft.KeyVault(...)) are resolved with this identity.
+    keyVaultReferenceIdentity: identityId
     functionAppConfig: {
       deployment: {
         storage: {
@@ -157,7 +179,7 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
 resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(proxySettings, {
+  properties: union(proxySettings, upstreamHeaderSettings, {
     // Identity-based host storage: no connection string, no account key.
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId

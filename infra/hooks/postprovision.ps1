@@ -23,6 +23,11 @@ $region       = Get-AzdValue 'AMPLITUDE_REGION'
 $resourceGroup = Get-AzdValue 'AZURE_RESOURCE_GROUP'
 $profileName  = Get-AzdValue 'FRONT_DOOR_PROFILE_NAME'
 $siteHost     = Get-AzdValue 'FUNCTION_APP_DEFAULT_HOSTNAME'
+$trackUrl     = Get-AzdValue 'PROXY_TRACK_URL'
+$configUrl    = Get-AzdValue 'PROXY_CONFIG_URL'
+$httpApiUrl   = Get-AzdValue 'PROXY_HTTPAPI_URL'
+$batchUrl     = Get-AzdValue 'PROXY_BATCH_URL'
+$legacyUrl    = Get-AzdValue 'PROXY_LEGACY_URL'
 if ([string]::IsNullOrEmpty($region)) { $region = 'US' }
 
 Write-Host ''
@@ -47,12 +52,16 @@ if (-not [string]::IsNullOrEmpty($customDomain)) {
 
 Write-Host ''
 Write-Host "SDK configuration (base URL $baseUrl):"
-Write-Host '  Session Replay plugin / standalone SDK:'
-Write-Host "    trackServerUrl:  '$baseUrl/sessions/v2/track'"
-Write-Host "    configServerUrl: '$baseUrl/config'"
-Write-Host '  Analytics browser SDK:'
-Write-Host "    serverUrl:       '$baseUrl/2/httpapi'"
-Write-Host "    remoteConfig:    { serverUrl: '$baseUrl/config' }"
+Write-Host '  Browser, Session Replay plugin / standalone SDK:'
+Write-Host "    trackServerUrl:  '$trackUrl'"
+Write-Host "    configServerUrl: '$configUrl'"
+Write-Host '  Browser, analytics SDK (amplitude.init options):'
+Write-Host "    serverUrl:       '$httpApiUrl'"
+Write-Host "    remoteConfig:    { serverUrl: '$configUrl' }"
+Write-Host '  iOS, Amplitude-Swift / Android, Amplitude-Kotlin (Configuration):'
+Write-Host "    serverUrl:       `"$httpApiUrl`"   (with useBatch: `"$batchUrl`")"
+Write-Host '  iOS, Amplitude-iOS 8.x:'
+Write-Host "    [[Amplitude instance] setServerUrl:@`"$legacyUrl`"];   (keep useDynamicConfig off)"
 Write-Host ''
 Write-Host "Check it after 'azd deploy' finishes:"
 Write-Host "  curl -i $baseUrl/healthz             # 200"

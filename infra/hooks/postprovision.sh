@@ -23,6 +23,11 @@ region=$(value AMPLITUDE_REGION)
 resource_group=$(value AZURE_RESOURCE_GROUP)
 profile=$(value FRONT_DOOR_PROFILE_NAME)
 site_host=$(value FUNCTION_APP_DEFAULT_HOSTNAME)
+track_url=$(value PROXY_TRACK_URL)
+config_url=$(value PROXY_CONFIG_URL)
+httpapi_url=$(value PROXY_HTTPAPI_URL)
+batch_url=$(value PROXY_BATCH_URL)
+legacy_url=$(value PROXY_LEGACY_URL)
 
 echo ""
 echo "ReplayFunctions proxy provisioned (Amplitude region: ${region:-US})"
@@ -46,12 +51,16 @@ fi
 
 echo ""
 echo "SDK configuration (base URL ${base_url}):"
-echo "  Session Replay plugin / standalone SDK:"
-echo "    trackServerUrl:  '${base_url}/sessions/v2/track'"
-echo "    configServerUrl: '${base_url}/config'"
-echo "  Analytics browser SDK:"
-echo "    serverUrl:       '${base_url}/2/httpapi'"
-echo "    remoteConfig:    { serverUrl: '${base_url}/config' }"
+echo "  Browser, Session Replay plugin / standalone SDK:"
+echo "    trackServerUrl:  '${track_url}'"
+echo "    configServerUrl: '${config_url}'"
+echo "  Browser, analytics SDK (amplitude.init options):"
+echo "    serverUrl:       '${httpapi_url}'"
+echo "    remoteConfig:    { serverUrl: '${config_url}' }"
+echo "  iOS, Amplitude-Swift / Android, Amplitude-Kotlin (Configuration):"
+echo "    serverUrl:       \"${httpapi_url}\"   (with useBatch: \"${batch_url}\")"
+echo "  iOS, Amplitude-iOS 8.x:"
+echo "    [[Amplitude instance] setServerUrl:@\"${legacy_url}\"];   (keep useDynamicConfig off)"
 echo ""
 echo "Check it after 'azd deploy' finishes:"
 echo "  curl -i ${base_url}/healthz             # 200"

@@ -92,15 +92,53 @@ public class AzureYamlTests(InfraFixture infra)
             Assert.NotEmpty(read);
             Assert.All(read, name => Assert.True(outputs.Contains(name), $"{script} reads {name}, which main.bicep does not output"));
 
-            foreach (var needed in new[] { "PROXY_BASE_URL", "CUSTOM_DOMAIN_CNAME_TARGET", "CUSTOM_DOMAIN_VALIDATION_RECORD_NAME", "CUSTOM_DOMAIN_VALIDATION_RECORD_VALUE", "FUNCTION_APP_DEFAULT_HOSTNAME" })
+            foreach (var needed in new[]
+            {
+                "PROXY_BASE_URL", "CUSTOM_DOMAIN_CNAME_TARGET", "CUSTOM_DOMAIN_VALIDATION_RECORD_NAME", "CUSTOM_DOMAIN_VALIDATION_RECORD_VALUE", "FUNCTION_APP_DEFAULT_HOSTNAME",
+                "PROXY_TRACK_URL", "PROXY_CONFIG_URL", "PROXY_HTTPAPI_URL", "PROXY_BATCH_URL", "PROXY_LEGACY_URL",
+            })
             {
                 Assert.Contains(needed, read);
             }
 
-            foreach (var path2 in new[] { "/sessions/v2/track", "/config", "/2/httpapi", "/healthz", "CNAME", "TXT" })
+            foreach (var word in new[] { "trackServerUrl", "configServerUrl", "serverUrl", "setServerUrl:", "useBatch", "/healthz", "CNAME", "TXT" })
             {
-                Assert.Contains(path2, text, StringComparison.Ordinal);
+                Assert.Contains(word, text, StringComparison.Ordinal);
             }
         }
+    }
+
+    /// <summary>The posix hook, run as azd runs it, prints each SDK's option with the URL of the path it uses.</summary>
+    [Fact]
+    public void PosixHookPrintsTheSdkSnippetsWithTheConfiguredPaths()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(Repo.Infra, "hooks", "postprovision.sh"));
+        // No azd here: the script must not fall back to it.
+        start.Environment["PATH"] = "/usr/bin:/bin";
+        foreach (var (name, value) in new Dictionary<string, string>
+        {
+            ["PROXY_BASE_URL"] = "https://replay.example.com",
+            ["PROXY_TRACK_URL"] = "https://replay.example.com/r/t",
+            ["PROXY_CONFIG_URL"] = "https://replay.example.com/r/c",
+            ["PROXY_HTTPAPI_URL"] = "https://replay.example.com/r/e",
+            ["PROXY_BATCH_URL"] = "https://replay.example.com/r/b",
+            ["PROXY_LEGACY_URL"] = "https://replay.example.com/r/l",
+        })
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.Contains("trackServerUrl:  'https://replay.example.com/r/t'", output, StringComparison.Ordinal);
+        Assert.Contains("configServerUrl: 'https://replay.example.com/r/c'", output, StringComparison.Ordinal);
+        Assert.Contains("serverUrl:       'https://replay.example.com/r/e'", output, StringComparison.Ordinal);
+        Assert.Contains("remoteConfig:    { serverUrl: 'https://replay.example.com/r/c' }", output, StringComparison.Ordinal);
+        Assert.Contains("serverUrl:       \"https://replay.example.com/r/e\"   (with useBatch: \"https://replay.example.com/r/b\")", output, StringComparison.Ordinal);
+        Assert.Contains("setServerUrl:@\"https://replay.example.com/r/l\"", output, StringComparison.Ordinal);
     }
 }

@@ -34,11 +34,46 @@ public class FrontDoorTests(InfraFixture infra)
         Assert.Equal("Enabled", route.GetProperty("linkToDefaultDomain").GetString());
         Assert.Equal(Id(Resource("Microsoft.Cdn/profiles/originGroups")), route.GetProperty("originGroup").GetProperty("id").GetString());
         Assert.Equal([Id(Resource("Microsoft.Cdn/profiles/customDomains"))], Ids(route.GetProperty("customDomains")));
-        // Everything is dynamic, per-user traffic: no cache configuration, and no rule sets (which could add caching).
+        // Everything is dynamic, per-user traffic: no cache configuration, and no rule that could add caching.
         Assert.False(route.TryGetProperty("cacheConfiguration", out _));
-        Assert.False(route.TryGetProperty("ruleSets", out _));
         Assert.DoesNotContain("cacheConfiguration", infra.TemplateText, StringComparison.Ordinal);
-        Assert.DoesNotContain(infra.AllResources, r => r.Type.StartsWith("Microsoft.Cdn/profiles/ruleSets", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain("RouteConfigurationOverride", infra.TemplateText, StringComparison.Ordinal);
+        Assert.Equal([Id(Resource("Microsoft.Cdn/profiles/ruleSets"))], Ids(route.GetProperty("ruleSets")));
+    }
+
+    /// <summary>On Flex the Functions host answers preflights with no max-age, so browsers would repeat one before
+    /// nearly every upload; Front Door adds Chromium's cap to answers of OPTIONS requests, and to nothing else.</summary>
+    [Fact]
+    public void PreflightAnswersGetAccessControlMaxAgeAtTheEdge()
+    {
+        var rule = Resource("Microsoft.Cdn/profiles/ruleSets/rules");
+        Assert.StartsWith(Id(Resource("Microsoft.Cdn/profiles/ruleSets")) + "/rules/", Id(rule), StringComparison.Ordinal);
+        AssertPreflightRule(Props(rule));
+
+        // The same in the compiled template, whatever the parameters.
+        var compiled = ArmTemplate.Single(ArmTemplate.Module(infra.Template, "frontdoor").Properties.GetProperty("template"), "Microsoft.Cdn/profiles/ruleSets/rules");
+        AssertPreflightRule(compiled.Properties);
+        Assert.Null(compiled.Condition);
+    }
+
+    private static void AssertPreflightRule(JsonElement rule)
+    {
+        var condition = Assert.Single(rule.GetProperty("conditions").EnumerateArray());
+        Assert.Equal("RequestMethod", condition.GetProperty("name").GetString());
+        var match = condition.GetProperty("parameters");
+        Assert.Equal("DeliveryRuleRequestMethodConditionParameters", match.GetProperty("typeName").GetString());
+        Assert.Equal("Equal", match.GetProperty("operator").GetString());
+        Assert.False(match.GetProperty("negateCondition").GetBoolean());
+        Assert.Equal(["OPTIONS"], match.GetProperty("matchValues").EnumerateArray().Select(v => v.GetString()!));
+
+        var action = Assert.Single(rule.GetProperty("actions").EnumerateArray());
+        Assert.Equal("ModifyResponseHeader", action.GetProperty("name").GetString());
+        var header = action.GetProperty("parameters");
+        Assert.Equal("DeliveryRuleHeaderActionParameters", header.GetProperty("typeName").GetString());
+        Assert.Contains(header.GetProperty("headerAction").GetString(), new[] { "Overwrite", "Append" });
+        Assert.Equal("Access-Control-Max-Age", header.GetProperty("headerName").GetString());
+        // Chromium caps the preflight cache at 7200 s.
+        Assert.Equal("7200", header.GetProperty("value").GetString());
     }
 
     [Fact]
@@ -90,7 +125,7 @@ public class FrontDoorTests(InfraFixture infra)
 
         // The token only exists once the custom domain does: follow it through the compiled template instead.
         var dnsModule = ArmTemplate.Module(infra.Template, "dns-records");
-        Assert.EndsWith("'Microsoft.Resources/deployments', 'frontdoor'), '2025-04-01').outputs.customDomainValidationToken.value]", ArmTemplate.ModuleParameter(dnsModule, "validationToken"), StringComparison.Ordinal);
+        Assert.Equal("[reference('frontDoor').outputs.customDomainValidationToken.value]", ArmTemplate.ModuleParameter(dnsModule, "validationToken"));
         var txtTemplate = ArmTemplate.Single(dnsModule.Properties.GetProperty("template"), "Microsoft.Network/dnsZones/TXT");
         Assert.Equal("[parameters('validationToken')]", Assert.Single(Assert.Single(txtTemplate.Properties.GetProperty("TXTRecords").EnumerateArray()).GetProperty("value").EnumerateArray()).GetString());
         var frontDoor = ArmTemplate.Module(infra.Template, "frontdoor").Properties.GetProperty("template");
@@ -138,7 +173,8 @@ public class FrontDoorTests(InfraFixture infra)
         var settings = Props(waf).GetProperty("policySettings");
         Assert.Equal("Enabled", settings.GetProperty("enabledState").GetString());
         Assert.Equal("Prevention", settings.GetProperty("mode").GetString());
-        // Both SDKs retry 429; the analytics SDK reads the outcome from the body's code field.
+        // Clients that see the 429 (server-side, mobile) retry it; the analytics SDK reads the outcome from the body's
+        // code field. Browsers do not see it: the WAF's answer has no CORS headers (README, "Rate limit").
         Assert.Equal(429, settings.GetProperty("customBlockResponseStatusCode").GetInt32());
         using var body = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(settings.GetProperty("customBlockResponseBody").GetString()!)));
         Assert.Equal(429, body.RootElement.GetProperty("code").GetInt32());
@@ -157,6 +193,25 @@ public class FrontDoorTests(InfraFixture infra)
         Assert.Equal(["0.0.0.0/0", "::/0"], match.GetProperty("matchValue").EnumerateArray().Select(v => v.GetString()!));
         // Standard cannot run managed rule sets.
         Assert.Empty(Props(waf).GetProperty("managedRules").GetProperty("managedRuleSets").EnumerateArray());
+    }
+
+    /// <summary>The default the README derives from the SDKs' upload rates is the one main.bicep and azd use, and it
+    /// reaches the rule when WAF_RATE_LIMIT_PER_MINUTE is not set.</summary>
+    [Fact]
+    public void RateLimitDefaultIsTheDocumentedOne()
+    {
+        const int documented = 3000;
+        Assert.Equal(documented, ArmTemplate.Parameter(infra.Template, "wafRateLimitPerMinute").GetProperty("defaultValue").GetInt32());
+        Assert.Contains($"\"${{WAF_RATE_LIMIT_PER_MINUTE={documented}}}\"", Repo.Read("infra", "main.parameters.json"), StringComparison.Ordinal);
+        var readme = Repo.Read("README.md");
+        Assert.Contains($"| `WAF_RATE_LIMIT_PER_MINUTE` | `wafRateLimitPerMinute` | `{documented}` |", readme, StringComparison.Ordinal);
+        Assert.Contains($"**Default {documented}**", readme, StringComparison.Ordinal);
+
+        var byDefault = infra.Take("waf-default", new Dictionary<string, object?> { ["wafRateLimitPerMinute"] = null });
+        var rule = Assert.Single(Props(byDefault.Single("Microsoft.Network/FrontDoorWebApplicationFirewallPolicies")).GetProperty("customRules").GetProperty("rules").EnumerateArray());
+        Assert.Equal(documented, rule.GetProperty("rateLimitThreshold").GetInt32());
+        Assert.Equal(1, rule.GetProperty("rateLimitDurationInMinutes").GetInt32());
+        Assert.Equal("RateLimitPerClientIp", rule.GetProperty("name").GetString());
     }
 
     [Theory]
@@ -184,18 +239,27 @@ public class FrontDoorTests(InfraFixture infra)
         Assert.Equal(["/*"], association.GetProperty("patternsToMatch").EnumerateArray().Select(p => p.GetString()!));
     }
 
+    /// <summary>The access and WAF logs record requestUri with its query (the beacon's api_key) and /config/<key>,
+    /// and AzureDiagnostics takes no transformation for them: the template sends Front Door's metrics only.</summary>
     [Fact]
-    public void FrontDoorAccessAndWafLogsGoToLogAnalytics()
+    public void FrontDoorSendsMetricsButNoRequestLogsToLogAnalytics()
     {
-        var logs = Resource("Microsoft.Insights/diagnosticSettings");
+        var diagnostics = Resource("Microsoft.Insights/diagnosticSettings");
         // An extension resource on the profile.
-        Assert.StartsWith(Id(Resource("Microsoft.Cdn/profiles")) + "/providers/Microsoft.Insights/diagnosticSettings/", Id(logs), StringComparison.Ordinal);
-        Assert.Equal(Id(Resource("Microsoft.OperationalInsights/workspaces")), Props(logs).GetProperty("workspaceId").GetString());
-        var categories = Props(logs).GetProperty("logs").EnumerateArray()
-            .Where(l => l.GetProperty("enabled").GetBoolean())
-            .Select(l => l.GetProperty("category").GetString()!)
-            .ToList();
-        Assert.Contains("FrontDoorAccessLog", categories);
-        Assert.Contains("FrontDoorWebApplicationFirewallLog", categories);
+        Assert.StartsWith(Id(Resource("Microsoft.Cdn/profiles")) + "/providers/Microsoft.Insights/diagnosticSettings/", Id(diagnostics), StringComparison.Ordinal);
+        Assert.Equal(Id(Resource("Microsoft.OperationalInsights/workspaces")), Props(diagnostics).GetProperty("workspaceId").GetString());
+        Assert.Empty(Props(diagnostics).GetProperty("logs").EnumerateArray());
+        Assert.False(Props(diagnostics).TryGetProperty("logAnalyticsDestinationType", out _));
+        var metrics = Assert.Single(Props(diagnostics).GetProperty("metrics").EnumerateArray());
+        Assert.Equal("AllMetrics", metrics.GetProperty("category").GetString());
+        Assert.True(metrics.GetProperty("enabled").GetBoolean());
+
+        // No resource in the template sends a request log anywhere.
+        foreach (var category in new[] { "FrontDoorAccessLog", "FrontDoorWebApplicationFirewallLog", "FrontDoorHealthProbeLog", "allLogs", "categoryGroup" })
+        {
+            Assert.DoesNotContain(category, infra.TemplateText, StringComparison.Ordinal);
+        }
+
+        Assert.Single(infra.Deployed.OfType("Microsoft.Insights/diagnosticSettings"));
     }
 }

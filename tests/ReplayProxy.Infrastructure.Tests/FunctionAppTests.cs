@@ -124,6 +124,32 @@ public class FunctionAppTests(InfraFixture infra)
         Assert.Equal("key1,key2", Setting("ReplayProxy__AllowedApiKeys"));
         Assert.Equal("45", Setting("ReplayProxy__UpstreamTimeoutSeconds"));
         Assert.Equal("10485760", Setting("ReplayProxy__MaxRequestBodyBytes"));
+        Assert.Equal("/r/t", Setting("ReplayProxy__Paths__Track"));
+        Assert.Equal("/r/c", Setting("ReplayProxy__Paths__Config"));
+        Assert.Equal("/r/e", Setting("ReplayProxy__Paths__HttpApi"));
+        Assert.Equal("/r/b", Setting("ReplayProxy__Paths__Batch"));
+        Assert.Equal("/r/l", Setting("ReplayProxy__Paths__Legacy"));
+    }
+
+    /// <summary>The proxy's list form: an app setting name cannot hold the '-' of X-Proxy-Auth.</summary>
+    [Fact]
+    public void UpstreamHeadersAreAppSettingsInTheProxysListFormWithSecureValues()
+    {
+        Assert.Equal("X-Proxy-Auth", Setting("ReplayProxy__UpstreamHeaders__0__Name"));
+        Assert.Equal("X-Tenant", Setting("ReplayProxy__UpstreamHeaders__1__Name"));
+        // Secure values stay references to the parameter: never resolved into the template or the snapshot.
+        Assert.Equal("[parameters('upstreamHeaders')[0].value]", Setting("ReplayProxy__UpstreamHeaders__0__Value"));
+        Assert.Equal("[parameters('upstreamHeaders')[2].value]", Setting("ReplayProxy__UpstreamHeaders__1__Value"));
+        Assert.Equal(4, AppSettings.EnumerateObject().Count(s => s.Name.StartsWith("ReplayProxy__UpstreamHeaders__", StringComparison.Ordinal)));
+        Assert.DoesNotContain(InfraFixture.SecretHeaderValue, infra.Deployed.Root.ToString(), StringComparison.Ordinal);
+        Assert.All(AppSettings.EnumerateObject(), s => Assert.Matches("^[A-Za-z0-9._]+$", s.Name));
+
+        // Key Vault references (@Microsoft.KeyVault(SecretUri=...)) resolve with the app's user-assigned identity.
+        Assert.Equal(IdentityId, Site.GetProperty("properties").GetProperty("keyVaultReferenceIdentity").GetString());
+
+        var none = infra.Take("no-upstream-headers", new Dictionary<string, object?> { ["upstreamHeaders"] = null });
+        var settings = Assert.Single(none.OfType("Microsoft.Web/sites/config")).GetProperty("properties");
+        Assert.DoesNotContain(settings.EnumerateObject(), s => s.Name.StartsWith("ReplayProxy__UpstreamHeaders", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -28,7 +28,20 @@ public sealed class InfraFixture : IDisposable
         ["originResponseTimeoutSeconds"] = 90,
         ["maxRequestBodyBytes"] = 10485760,
         ["wafRateLimitPerMinute"] = 600,
+        ["proxyPathTrack"] = "/r/t",
+        ["proxyPathConfig"] = "/r/c",
+        ["proxyPathHttpApi"] = "/r/e",
+        ["proxyPathBatch"] = "/r/b",
+        ["proxyPathLegacy"] = "/r/l",
+        // A name with '-', which an app setting name cannot hold; an empty entry (azd's when UPSTREAM_HEADER_NAME is
+        // unset), which main.bicep drops; a padded name.
+        ["upstreamHeaders"] = new[] { Header("X-Proxy-Auth", SecretHeaderValue), Header(" ", ""), Header(" X-Tenant ", "acme") },
     };
+
+    public const string SecretHeaderValue = "s3cret-header-value";
+
+    public static IReadOnlyDictionary<string, object> Header(string name, string value) =>
+        new Dictionary<string, object> { ["name"] = name, ["value"] = value };
 
     private readonly string _work = Directory.CreateTempSubdirectory("replay-infra-").FullName;
     private readonly string _infraCopy;
@@ -76,6 +89,13 @@ public sealed class InfraFixture : IDisposable
         }
 
         return Snapshot.Take(_infraCopy, name, parameters);
+    }
+
+    /// <summary>Snapshot of a template written next to main.bicep in the copy (so it can import from app/).</summary>
+    public Snapshot TakeTemplate(string name, string bicep, IReadOnlyDictionary<string, object> parameters)
+    {
+        File.WriteAllText(Path.Combine(_infraCopy, name + ".bicep"), bicep);
+        return Snapshot.Take(_infraCopy, name, parameters, name + ".bicep");
     }
 
     public void Dispose() => Directory.Delete(_work, recursive: true);

@@ -19,6 +19,7 @@ public class ParametersTests(InfraFixture infra)
     {
         using var doc = JsonDocument.Parse(Repo.Read("infra", "main.parameters.json"));
         return doc.RootElement.GetProperty("parameters").EnumerateObject()
+            .Where(p => p.Value.GetProperty("value").ValueKind == JsonValueKind.String)
             .ToDictionary(p => p.Name, p => p.Value.GetProperty("value").GetString() ?? string.Empty, StringComparer.Ordinal);
     }
 
@@ -44,8 +45,42 @@ public class ParametersTests(InfraFixture infra)
         Assert.Equal("${DNS_ZONE_NAME}", file["dnsZoneName"]);
         Assert.Equal("${DNS_ZONE_RESOURCE_GROUP}", file["dnsZoneResourceGroupName"]);
         Assert.Equal("${AMPLITUDE_REGION=US}", file["amplitudeRegion"]);
+        Assert.Equal("${PROXY_PATH_TRACK=/sessions/v2/track}", file["proxyPathTrack"]);
+        Assert.Equal("${PROXY_PATH_CONFIG=/config}", file["proxyPathConfig"]);
+        Assert.Equal("${PROXY_PATH_HTTPAPI=/2/httpapi}", file["proxyPathHttpApi"]);
+        Assert.Equal("${PROXY_PATH_BATCH=/batch}", file["proxyPathBatch"]);
+        Assert.Equal("${PROXY_PATH_LEGACY=/}", file["proxyPathLegacy"]);
         // Required and without a default, so azd prompts for it (or reads ALLOWED_ORIGINS).
         Assert.Equal("${ALLOWED_ORIGINS}", file["allowedOrigins"]);
+        // Required too: an empty list would make the proxy an open relay; '*' is the explicit way to accept any key.
+        Assert.Equal("${ALLOWED_API_KEYS}", file["allowedApiKeys"]);
+    }
+
+    [Fact]
+    public void UpstreamHeadersTakeTheFirstEntryFromAzdAndHaveSecureValues()
+    {
+        using var doc = JsonDocument.Parse(Repo.Read("infra", "main.parameters.json"));
+        var entry = Assert.Single(doc.RootElement.GetProperty("parameters").GetProperty("upstreamHeaders").GetProperty("value").EnumerateArray());
+        Assert.Equal("${UPSTREAM_HEADER_NAME}", entry.GetProperty("name").GetString());
+        Assert.Equal("${UPSTREAM_HEADER_VALUE}", entry.GetProperty("value").GetString());
+
+        Assert.Empty(Param("upstreamHeaders").GetProperty("defaultValue").EnumerateArray());
+        var type = infra.Template.GetProperty("definitions").GetProperty("upstreamHeader").GetProperty("properties");
+        Assert.Equal("securestring", type.GetProperty("value").GetProperty("type").GetString());
+        // The module takes them typed too, so the values stay secure in the nested deployment.
+        var module = ArmTemplate.Module(infra.Template, "api").Properties.GetProperty("template");
+        Assert.Equal("securestring", module.GetProperty("definitions").GetProperty("upstreamHeader").GetProperty("properties").GetProperty("value").GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public void AllowedApiKeysIsRequiredAndStarIsPassedOnAsIs()
+    {
+        Assert.False(Param("allowedApiKeys").TryGetProperty("defaultValue", out _));
+        Assert.Equal(1, Int("allowedApiKeys", "minLength"));
+        var any = infra.Take("any-key", new Dictionary<string, object?> { ["allowedApiKeys"] = "*" });
+        var settings = Assert.Single(any.OfType("Microsoft.Web/sites/config")).GetProperty("properties");
+        Assert.Equal("*", settings.GetProperty("ReplayProxy__AllowedApiKeys").GetString());
+        Assert.False(infra.Take("no-keys", new Dictionary<string, object?> { ["allowedApiKeys"] = null }).Succeeded);
     }
 
     [Fact]

@@ -46,9 +46,9 @@ public sealed class Snapshot
     public string Output(string name) => Outputs.GetProperty(name).ToString();
 
     /// <summary>Writes a .bicepparam next to a copy of main.bicep (it must be referenced by a relative path) and runs the snapshot.</summary>
-    public static Snapshot Take(string infraCopy, string name, IReadOnlyDictionary<string, object> parameters)
+    public static Snapshot Take(string infraCopy, string name, IReadOnlyDictionary<string, object> parameters, string template = "main.bicep")
     {
-        var lines = new List<string> { "using 'main.bicep'" };
+        var lines = new List<string> { $"using '{template}'" };
         lines.AddRange(parameters.Select(p => $"param {p.Key} = {Literal(p.Value)}"));
         var file = Path.Combine(infraCopy, name + ".bicepparam");
         File.WriteAllLines(file, lines);
@@ -73,6 +73,9 @@ public sealed class Snapshot
         string s => "'" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'",
         int i => i.ToString(System.Globalization.CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
+        IEnumerable<string> strings => "[" + string.Join(", ", strings.Select(Literal)) + "]",
+        IEnumerable<IReadOnlyDictionary<string, object>> list => "[" + string.Join(", ", list.Select(Literal)) + "]",
+        IReadOnlyDictionary<string, object> obj => "{" + string.Join(", ", obj.Select(p => $"{p.Key}: {Literal(p.Value)}")) + "}",
         _ => throw new ArgumentException($"no Bicep literal for {value.GetType()}", nameof(value)),
     };
 }

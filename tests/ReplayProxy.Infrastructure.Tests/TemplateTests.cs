@@ -28,6 +28,8 @@ public class TemplateTests(InfraFixture infra)
         ["Microsoft.Cdn/profiles"] = "2026-07-01",
         ["Microsoft.Cdn/profiles/afdEndpoints"] = "2026-07-01",
         ["Microsoft.Cdn/profiles/afdEndpoints/routes"] = "2026-07-01",
+        ["Microsoft.Cdn/profiles/ruleSets"] = "2026-07-01",
+        ["Microsoft.Cdn/profiles/ruleSets/rules"] = "2026-07-01",
         ["Microsoft.Cdn/profiles/originGroups"] = "2026-07-01",
         ["Microsoft.Cdn/profiles/originGroups/origins"] = "2026-07-01",
         ["Microsoft.Cdn/profiles/customDomains"] = "2026-07-01",
@@ -146,6 +148,11 @@ public class TemplateTests(InfraFixture infra)
 
         var deployed = infra.Deployed;
         Assert.Equal("https://replay.example.com", deployed.Output("PROXY_BASE_URL"));
+        Assert.Equal("https://replay.example.com/r/t", deployed.Output("PROXY_TRACK_URL"));
+        Assert.Equal("https://replay.example.com/r/c", deployed.Output("PROXY_CONFIG_URL"));
+        Assert.Equal("https://replay.example.com/r/e", deployed.Output("PROXY_HTTPAPI_URL"));
+        Assert.Equal("https://replay.example.com/r/b", deployed.Output("PROXY_BATCH_URL"));
+        Assert.Equal("https://replay.example.com/r/l", deployed.Output("PROXY_LEGACY_URL"));
         Assert.Equal("rg-ci", deployed.Output("AZURE_RESOURCE_GROUP"));
         Assert.Equal(Snapshot.TenantId, deployed.Output("AZURE_TENANT_ID"));
         Assert.Equal(deployed.Single("Microsoft.Web/sites").GetProperty("name").GetString(), deployed.Output("SERVICE_API_NAME"));

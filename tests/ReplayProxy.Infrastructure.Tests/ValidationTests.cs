@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace ReplayProxy.Infrastructure.Tests;
 
 /// <summary>Settings the template refuses before it creates anything, each with a message naming the azd value.</summary>
@@ -38,6 +40,73 @@ public class ValidationTests(InfraFixture infra)
     [Fact]
     public void UpstreamTimeoutAboveWhatTheProxyAcceptsIsRefused() =>
         Refused("upstream-226", new() { ["upstreamTimeoutSeconds"] = 226 }, "maximum allowable value is 225");
+
+    [Theory]
+    [InlineData("proxyPathTrack", "sessions/v2/track", "PROXY_PATH_TRACK", "a path must start with /")]
+    [InlineData("proxyPathBatch", "/R/C", "PROXY_PATH_", "which another PROXY_PATH_* value also is")]
+    [InlineData("proxyPathLegacy", "/healthz", "PROXY_PATH_LEGACY", "/healthz and paths under it are the proxy's health checks")]
+    [InlineData("proxyPathConfig", "/HealthZ/config", "PROXY_PATH_CONFIG", "/healthz and paths under it")]
+    public void UnusablePublicPathsAreRefused(string parameter, string value, string named, string message) =>
+        Refused("path-" + parameter, new() { [parameter] = value }, named, message);
+
+    [Fact]
+    public void DefaultPublicPathsAreTheSdksOwn()
+    {
+        var defaults = infra.Take("default-paths", new Dictionary<string, object?>
+        {
+            ["proxyPathTrack"] = null, ["proxyPathConfig"] = null, ["proxyPathHttpApi"] = null, ["proxyPathBatch"] = null, ["proxyPathLegacy"] = null,
+        });
+        Assert.Equal("https://replay.example.com/sessions/v2/track", defaults.Output("PROXY_TRACK_URL"));
+        Assert.Equal("https://replay.example.com/config", defaults.Output("PROXY_CONFIG_URL"));
+        Assert.Equal("https://replay.example.com/2/httpapi", defaults.Output("PROXY_HTTPAPI_URL"));
+        Assert.Equal("https://replay.example.com/batch", defaults.Output("PROXY_BATCH_URL"));
+        Assert.Equal("https://replay.example.com/", defaults.Output("PROXY_LEGACY_URL"));
+    }
+
+    /// <summary>tests/settings-validation-cases.json through app/validation.bicep, the functions main.bicep checks
+    /// ALLOWED_ORIGINS and ALLOWED_API_KEYS with; ReplayProxy.Tests runs the same table through the proxy's validator.</summary>
+    [Fact]
+    public void TemplateAcceptsExactlyTheOriginsAndKeysTheProxyAccepts()
+    {
+        using var doc = JsonDocument.Parse(Repo.Read("tests", "settings-validation-cases.json"));
+        string[] Values(string setting, string kind) => doc.RootElement.GetProperty(setting).GetProperty(kind).EnumerateArray().Select(v => v.GetString()!).ToArray();
+        var origins = Values("allowedOrigins", "valid").Concat(Values("allowedOrigins", "invalid")).ToArray();
+        var keys = Values("allowedApiKeys", "valid").Concat(Values("allowedApiKeys", "invalid")).ToArray();
+
+        var harness = infra.TakeTemplate("validation-harness", """
+            targetScope = 'subscription'
+            import { isValidApiKeyList, isValidOriginList } from 'app/validation.bicep'
+            param origins string[]
+            param keys string[]
+            output origins array = map(origins, value => isValidOriginList(value))
+            output keys array = map(keys, value => isValidApiKeyList(value))
+            """, new Dictionary<string, object> { ["origins"] = origins, ["keys"] = keys });
+
+        bool[] Results(string output) => harness.Outputs.GetProperty(output).EnumerateArray().Select(v => v.GetBoolean()).ToArray();
+        var expectedOrigins = origins.Select((_, i) => i < Values("allowedOrigins", "valid").Length).ToArray();
+        var expectedKeys = keys.Select((_, i) => i < Values("allowedApiKeys", "valid").Length).ToArray();
+        Assert.All(origins.Zip(Results("origins"), expectedOrigins), c => Assert.True(c.Second == c.Third, $"ALLOWED_ORIGINS '{c.First}': template says {(c.Second ? "valid" : "invalid")}"));
+        Assert.All(keys.Zip(Results("keys"), expectedKeys), c => Assert.True(c.Second == c.Third, $"ALLOWED_API_KEYS '{c.First}': template says {(c.Second ? "valid" : "invalid")}"));
+    }
+
+    [Fact]
+    public void OriginWithATrailingSlashIsRefusedNamingIt() =>
+        Refused("origin-slash", new() { ["allowedOrigins"] = "https://www.example.com, https://app.example.com/" }, "ALLOWED_ORIGINS", "contains 'https://app.example.com/'", "no path or trailing slash");
+
+    [Fact]
+    public void OriginsWithOnlySeparatorsAreRefused() =>
+        Refused("origin-empty", new() { ["allowedOrigins"] = " , " }, "ALLOWED_ORIGINS", "is empty");
+
+    [Fact]
+    public void MalformedApiKeyIsRefusedWithoutEchoingIt()
+    {
+        Refused("key-malformed", new() { ["allowedApiKeys"] = "key1,secret key" }, "ALLOWED_API_KEYS", "characters other than letters, digits, - and _");
+        Assert.DoesNotContain("secret key", infra.Take("key-malformed-2", new Dictionary<string, object?> { ["allowedApiKeys"] = "key1,secret key" }).Run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StarMixedWithKeysIsRefused() =>
+        Refused("key-star-mixed", new() { ["allowedApiKeys"] = "key1,*" }, "ALLOWED_API_KEYS", "mixes * with keys");
 
     [Fact]
     public void DeeperSubdomainAndMixedCaseStayInsideTheZone()

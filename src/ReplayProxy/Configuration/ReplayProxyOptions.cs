@@ -20,7 +20,8 @@ public sealed class ReplayProxyOptions
     /// <summary>Comma-separated exact origins; empty allows any origin.</summary>
     public string? AllowedOrigins { get; set; }
 
-    /// <summary>Comma-separated Amplitude API keys; empty allows any key.</summary>
+    /// <summary>Comma-separated Amplitude API keys, or <c>*</c> alone for any key; empty allows any key too, with a
+    /// warning at start.</summary>
     public string? AllowedApiKeys { get; set; }
 
     /// <summary>The Front Door profile id (a GUID); when set, <c>X-Azure-FDID</c> must match it.</summary>
@@ -47,8 +48,12 @@ public sealed class ReplayProxyOptions
     /// switched off, so it never sends diagnostics to Amplitude's diagnostics host, which bypasses the proxy.</summary>
     public bool AllowSdkDiagnostics { get; set; }
 
-    /// <summary>Extra headers added to every upstream request.</summary>
+    /// <summary>Extra headers added to every upstream request, by name (<c>UpstreamHeaders:X-Proxy-Auth</c>).</summary>
     public Dictionary<string, string> UpstreamHeaders { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Extra headers in list form (<c>UpstreamHeaders:0:Name</c> and <c>:Value</c>), read from configuration
+    /// beside <see cref="UpstreamHeaders"/> by <c>AddReplayProxy</c>.</summary>
+    internal List<ListedUpstreamHeader> ListedUpstreamHeaders { get; } = [];
 }
 
 /// <summary>

@@ -41,13 +41,14 @@ internal sealed class ReplayProxyOptionsValidator : IValidateOptions<ReplayProxy
             }
         }
 
-        foreach (var key in SettingList.Split(options.AllowedApiKeys))
+        var keys = SettingList.Split(options.AllowedApiKeys);
+        if (keys.Length > 1 && keys.Contains(ApiKeys.AnyKey))
         {
-            if (!ApiKeys.IsWellFormed(key))
-            {
-                errors.Add($"{section}:AllowedApiKeys contains an entry with characters other than letters, digits, '-' and '_'.");
-                break;
-            }
+            errors.Add($"{section}:AllowedApiKeys mixes '{ApiKeys.AnyKey}' with keys; '{ApiKeys.AnyKey}' accepts any key and must stand alone. List only your keys, or set '{ApiKeys.AnyKey}' alone.");
+        }
+        else if (keys is not [ApiKeys.AnyKey] && !keys.All(ApiKeys.IsWellFormed))
+        {
+            errors.Add($"{section}:AllowedApiKeys contains an entry with characters other than letters, digits, '-' and '_' (or is not '{ApiKeys.AnyKey}' alone, which accepts any key).");
         }
 
         if (!string.IsNullOrWhiteSpace(options.FrontDoorId) && !Guid.TryParse(options.FrontDoorId, out _))
@@ -65,17 +66,56 @@ internal sealed class ReplayProxyOptionsValidator : IValidateOptions<ReplayProxy
             errors.Add($"{section}:MaxRequestBodyBytes is {options.MaxRequestBodyBytes}; it must be a positive number of bytes (default {ReplayProxyOptions.DefaultMaxRequestBodyBytes}).");
         }
 
-        foreach (var (header, value) in options.UpstreamHeaders)
-        {
-            if (!HeaderPolicy.IsValidExtraUpstreamHeader(header, value, out var problem))
-            {
-                errors.Add($"{section}:UpstreamHeaders:{header} {problem}");
-            }
-        }
-
+        ValidateUpstreamHeaders(errors, options);
         ReplayPathRules.Validate(options.Paths, errors);
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateUpstreamHeaders(List<string> errors, ReplayProxyOptions options)
+    {
+        var prefix = $"{ReplayProxyOptions.SectionName}:{nameof(ReplayProxyOptions.UpstreamHeaders)}";
+        // Header name -> the setting that set it: a header given twice would be sent with whichever came last.
+        var setBy = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (header, value) in options.UpstreamHeaders)
+        {
+            setBy[header] = $"{prefix}:{header}";
+            if (!HeaderPolicy.IsValidExtraUpstreamHeader(header, value, out var problem))
+            {
+                errors.Add($"{prefix}:{header} {problem}");
+            }
+        }
+
+        foreach (var entry in options.ListedUpstreamHeaders)
+        {
+            var name = $"{prefix}:{entry.Index}:{ListedUpstreamHeader.NameKey}";
+            var value = $"{prefix}:{entry.Index}:{ListedUpstreamHeader.ValueKey}";
+            if (string.IsNullOrEmpty(entry.Name))
+            {
+                errors.Add($"{name} is missing; a list entry needs both {name} and {value} (environment: {name.Replace(":", "__", StringComparison.Ordinal)}).");
+            }
+            else if (!HeaderPolicy.IsValidExtraUpstreamHeaderName(entry.Name, out var problem))
+            {
+                errors.Add($"{name} ('{entry.Name}') {problem}");
+            }
+            else if (setBy.TryGetValue(entry.Name, out var earlier))
+            {
+                errors.Add($"{name} sets '{entry.Name}', which {earlier} already sets; give each header once.");
+            }
+            else
+            {
+                setBy[entry.Name] = name;
+            }
+
+            if (entry.Value is null)
+            {
+                errors.Add($"{value} is missing; a list entry needs both {name} and {value} (environment: {value.Replace(":", "__", StringComparison.Ordinal)}).");
+            }
+            else if (!HeaderPolicy.IsValidExtraUpstreamHeaderValue(entry.Value, out var problem))
+            {
+                errors.Add($"{value} {problem}");
+            }
+        }
     }
 
     private static void ValidateUpstream(List<string> errors, string name, string? value)

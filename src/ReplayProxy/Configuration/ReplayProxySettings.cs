@@ -24,7 +24,9 @@ internal sealed class ReplayProxySettings
         UpstreamTimeout = TimeSpan.FromSeconds(options.UpstreamTimeoutSeconds);
         MaxRequestBodyBytes = options.MaxRequestBodyBytes;
         Routes = new ReplayRouteTable(options.Paths);
-        ExtraUpstreamHeaders = options.UpstreamHeaders.Select(h => KeyValuePair.Create(h.Key, h.Value)).ToArray();
+        ExtraUpstreamHeaders = options.UpstreamHeaders.Select(h => KeyValuePair.Create(h.Key, h.Value))
+            .Concat(options.ListedUpstreamHeaders.Select(h => KeyValuePair.Create(h.Name!, h.Value!)))
+            .ToArray();
 
         // A region's own override first, then (for the configured region) the plain one, then Amplitude's host. The
         // validator refuses both being set for the same host.

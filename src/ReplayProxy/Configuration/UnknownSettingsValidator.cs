@@ -5,7 +5,8 @@ namespace ReplayProxy;
 
 /// <summary>
 /// Refuses keys under the <c>ReplayProxy</c> section that no setting reads (<c>ReplayProxy__Regoin=EU</c> would
-/// otherwise be ignored without a word). <c>UpstreamHeaders</c> holds header names of the user's choosing.
+/// otherwise be ignored without a word). <c>UpstreamHeaders</c> holds header names of the user's choosing, or list
+/// entries with <c>Name</c> and <c>Value</c>.
 /// </summary>
 internal sealed class UnknownSettingsValidator(IConfiguration section) : IValidateOptions<ReplayProxyOptions>
 {
@@ -42,6 +43,16 @@ internal sealed class UnknownSettingsValidator(IConfiguration section) : IValida
 
             if (children is [AnyChild])
             {
+                // Header names of the user's choosing, or list entries (UpstreamHeaders:0:Name and :Value) and nothing deeper.
+                foreach (var child in setting.GetChildren())
+                {
+                    unknown.AddRange(child.GetChildren()
+                        .Where(grandchild => !ListedUpstreamHeader.IsListEntry(child)
+                            || (!string.Equals(grandchild.Key, ListedUpstreamHeader.NameKey, StringComparison.OrdinalIgnoreCase)
+                                && !string.Equals(grandchild.Key, ListedUpstreamHeader.ValueKey, StringComparison.OrdinalIgnoreCase)))
+                        .Select(grandchild => grandchild.Path));
+                }
+
                 continue;
             }
 

@@ -9,6 +9,7 @@ internal sealed record SettingsSummary(
     IReadOnlyList<KeyValuePair<string, string?>> OverrideHosts,
     int AllowedOrigins,
     int AllowedApiKeys,
+    bool AnyApiKey,
     bool FrontDoorCheck,
     int ExtraUpstreamHeaders,
     int UpstreamTimeoutSeconds,
@@ -22,7 +23,8 @@ internal sealed record SettingsSummary(
         settings.Region,
         OverrideHostsOf(options.Upstreams),
         SettingList.Split(options.AllowedOrigins).Length,
-        SettingList.Split(options.AllowedApiKeys).Length,
+        settings.ApiKeys.Count,
+        settings.ApiKeys.AllowsAny,
         settings.FrontDoorId is not null,
         settings.ExtraUpstreamHeaders.Count,
         options.UpstreamTimeoutSeconds,
@@ -45,6 +47,7 @@ internal sealed record SettingsSummary(
         json.WriteEndObject();
         json.WriteNumber("allowedOrigins", AllowedOrigins);
         json.WriteNumber("allowedApiKeys", AllowedApiKeys);
+        json.WriteBoolean("anyApiKey", AnyApiKey);
         json.WriteBoolean("frontDoorCheck", FrontDoorCheck);
         json.WriteNumber("extraUpstreamHeaders", ExtraUpstreamHeaders);
         json.WriteBoolean("allowSdkDiagnostics", AllowSdkDiagnostics);

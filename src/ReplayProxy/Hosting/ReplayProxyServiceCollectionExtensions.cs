@@ -24,10 +24,14 @@ public static class ReplayProxyServiceCollectionExtensions
             ? own
             : configuration.GetSection(ReplayProxyOptions.SectionName);
 
-        services.AddOptions<ReplayProxyOptions>().Bind(section).ValidateOnStart();
+        services.AddOptions<ReplayProxyOptions>()
+            .Bind(section)
+            .Configure(options => ListedUpstreamHeader.Read(section.GetSection(nameof(ReplayProxyOptions.UpstreamHeaders)), options))
+            .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ReplayProxyOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>>(new UnknownSettingsValidator(section)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ConfigFallbackOptionsValidator>());
+        services.AddHostedService<ApiKeyListWarning>();
         services.AddMetrics();
         // Request paths and queries hold API keys; keep the framework's and YARP's logging from writing them.
         services.AddLogging(logging => logging.AddReplayProxyLogRules());

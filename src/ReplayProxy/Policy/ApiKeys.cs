@@ -10,15 +10,35 @@ namespace ReplayProxy;
 /// The API-key allow-list and the places a request carries a key: a Bearer token, the beacon's <c>api_key</c>
 /// query parameter, the <c>/config/&lt;key&gt;</c> segment, the analytics body's top-level <c>api_key</c>, and the
 /// form upload's <c>client</c> field.
+/// <c>*</c> alone accepts any key on purpose; an empty list accepts any key too, but is warned about at start.
 /// </summary>
-internal sealed class ApiKeys(IEnumerable<string> keys)
+internal sealed class ApiKeys
 {
+    /// <summary>The list that accepts any key, on purpose.</summary>
+    public const string AnyKey = "*";
+
     private static readonly SearchValues<char> KeyChars =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
 
-    private readonly FrozenSet<string> _keys = keys.ToFrozenSet(StringComparer.Ordinal);
+    private readonly FrozenSet<string> _keys;
 
-    public bool AllowsAny => _keys.Count == 0;
+    public ApiKeys(IEnumerable<string> keys)
+    {
+        var list = keys.ToArray();
+        AnyOnPurpose = list is [AnyKey];
+        _keys = AnyOnPurpose ? FrozenSet<string>.Empty : list.ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The list is <c>*</c>.</summary>
+    public bool AnyOnPurpose { get; }
+
+    /// <summary>The list is empty: not configured.</summary>
+    public bool IsEmpty => !AnyOnPurpose && _keys.Count == 0;
+
+    public bool AllowsAny => AnyOnPurpose || _keys.Count == 0;
+
+    /// <summary>How many keys are listed (0 for <c>*</c>).</summary>
+    public int Count => _keys.Count;
 
     public static bool IsWellFormed(string key) => key.Length > 0 && !key.AsSpan().ContainsAnyExcept(KeyChars);
 

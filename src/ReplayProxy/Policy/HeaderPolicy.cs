@@ -71,7 +71,10 @@ internal static class HeaderPolicy
         && !name.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase)
         && !NamedByConnection(name, connectionTokens);
 
-    public static bool IsValidExtraUpstreamHeader(string name, string? value, out string problem)
+    public static bool IsValidExtraUpstreamHeader(string name, string? value, out string problem) =>
+        IsValidExtraUpstreamHeaderName(name, out problem) && IsValidExtraUpstreamHeaderValue(value, out problem);
+
+    public static bool IsValidExtraUpstreamHeaderName(string name, out string problem)
     {
         if (!IsToken(name))
         {
@@ -85,6 +88,12 @@ internal static class HeaderPolicy
             return false;
         }
 
+        problem = string.Empty;
+        return true;
+    }
+
+    public static bool IsValidExtraUpstreamHeaderValue(string? value, out string problem)
+    {
         if (value is null || value.AsSpan().ContainsAny('\r', '\n', '\0'))
         {
             problem = "must have a value without CR, LF or NUL characters.";

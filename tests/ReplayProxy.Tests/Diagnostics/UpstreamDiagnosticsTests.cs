@@ -58,6 +58,7 @@ public sealed class UpstreamDiagnosticsTests
         Assert.Equal("127.0.0.1", settings.GetProperty("upstreamOverrides").GetProperty("config").GetString());
         Assert.Equal(2, settings.GetProperty("allowedOrigins").GetInt32());
         Assert.Equal(1, settings.GetProperty("allowedApiKeys").GetInt32());
+        Assert.False(settings.GetProperty("anyApiKey").GetBoolean());
         Assert.False(settings.GetProperty("frontDoorCheck").GetBoolean());
         Assert.Equal(1, settings.GetProperty("extraUpstreamHeaders").GetInt32());
         Assert.False(settings.GetProperty("allowSdkDiagnostics").GetBoolean());

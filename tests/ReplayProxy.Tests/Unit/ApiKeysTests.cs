@@ -16,6 +16,25 @@ public sealed class ApiKeysTests
         Assert.Equal(key, ApiKeys.ConfigKey(new PathString(path)));
 
     [Fact]
+    public void Star_alone_accepts_any_key_on_purpose_and_an_empty_list_is_unset()
+    {
+        var star = new ApiKeys(["*"]);
+        var empty = new ApiKeys([]);
+        var listed = new ApiKeys(["k1", "k2"]);
+
+        Assert.True(star.AllowsAny);
+        Assert.True(star.AnyOnPurpose);
+        Assert.False(star.IsEmpty);
+        Assert.Equal(0, star.Count);
+        Assert.True(empty.AllowsAny);
+        Assert.True(empty.IsEmpty);
+        Assert.False(empty.AnyOnPurpose);
+        Assert.False(listed.AllowsAny);
+        Assert.True(listed.Allows("k2"));
+        Assert.False(listed.Allows("*"));
+    }
+
+    [Fact]
     public void Request_keys_come_from_bearer_query_and_config_path()
     {
         var context = new DefaultHttpContext();

@@ -30,6 +30,9 @@ public sealed class SettingsValidationTests
     [InlineData("AllowedOrigins", "https://a.example/path")]
     [InlineData("AllowedOrigins", "a.example")]
     [InlineData("AllowedApiKeys", "key with space")]
+    [InlineData("AllowedApiKeys", "*,key1")]
+    [InlineData("AllowedApiKeys", "key1, *")]
+    [InlineData("AllowedApiKeys", "**")]
     [InlineData("FrontDoorId", "not-a-guid")]
     [InlineData("UpstreamTimeoutSeconds", "0")]
     [InlineData("UpstreamTimeoutSeconds", "226")]
@@ -58,6 +61,16 @@ public sealed class SettingsValidationTests
         var error = Assert.Single(errors);
         Assert.StartsWith("ReplayProxy:" + setting, error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("*")]
+    [InlineData(" * ")]
+    [InlineData("")]
+    public void Star_alone_or_an_empty_list_is_valid(string keys) => Assert.Empty(Errors(o => o.AllowedApiKeys = keys));
+
+    [Fact]
+    public void Star_mixed_with_keys_is_refused_saying_it_must_stand_alone() =>
+        Assert.Contains("mixes '*' with keys", Assert.Single(Errors(o => o.AllowedApiKeys = "k1,*")), StringComparison.Ordinal);
 
     [Fact]
     public void Valid_lists_and_overrides_pass()
