@@ -42,6 +42,9 @@ public sealed class ReplayProxyOptions
 
     /// <summary>Extra headers added to every upstream request.</summary>
     public Dictionary<string, string> UpstreamHeaders { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Keeping uploads through an Amplitude outage (<c>ReplayProxy:Spool:*</c>).</summary>
+    public SpoolOptions Spool { get; set; } = new();
 }
 
 /// <summary>
