@@ -251,17 +251,15 @@ public sealed class StandaloneSpoolTests : SpoolTests<StandaloneProxy>, IDisposa
     public void Dispose() => Directory.Delete(_root, recursive: true);
 }
 
+/// <summary>The Functions app keeps uploads in Blob Storage: here Azurite, a real Blob endpoint.</summary>
 [Collection(FunctionsHostCollection.Name)]
-public sealed class FunctionsSpoolTests : SpoolTests<FunctionsProxy>, IDisposable
+public sealed class FunctionsSpoolTests : SpoolTests<FunctionsProxy>
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("spool-tests-").FullName;
-
-    protected override Task<IReadOnlyDictionary<string, string?>> NewStoreAsync() =>
-        Task.FromResult<IReadOnlyDictionary<string, string?>>(new Dictionary<string, string?>
+    protected override async Task<IReadOnlyDictionary<string, string?>> NewStoreAsync() =>
+        new Dictionary<string, string?>
         {
-            ["Spool:Directory"] = Path.Combine(_root, Guid.NewGuid().ToString("N")),
+            ["Spool:BlobConnectionString"] = (await Azurite.SharedAsync()).ConnectionString,
+            ["Spool:BlobContainerName"] = Azurite.NewContainerName(),
             ["UpstreamHeaders:X-Tenant"] = "spool-test",
-        });
-
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+        };
 }
