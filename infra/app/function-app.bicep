@@ -57,6 +57,9 @@ param allowedOrigins string[]
 @description('ReplayProxy__* settings read by the proxy.')
 param proxySettings object
 
+@description('Blob container of the outage spool (storage.bicep creates it). Spooling is on by default; ReplayProxy__Spool__BlobServiceUri set empty in proxySettings turns it off.')
+param spoolContainerName string = 'replay-spool'
+
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
@@ -157,7 +160,12 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
 resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(proxySettings, {
+  properties: union({
+    // Uploads are kept in the app's own storage account, with its identity, while Amplitude fails.
+    ReplayProxy__Spool__BlobServiceUri: storageBlobEndpoint
+    ReplayProxy__Spool__BlobClientId: identityClientId
+    ReplayProxy__Spool__BlobContainerName: spoolContainerName
+  }, proxySettings, {
     // Identity-based host storage: no connection string, no account key.
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId
