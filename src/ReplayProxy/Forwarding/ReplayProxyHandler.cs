@@ -22,6 +22,7 @@ public sealed partial class ReplayProxyHandler
     private readonly HttpMessageInvoker _upstream;
     private readonly ReplayProxySettings _settings;
     private readonly ForwarderRequestConfig _requestConfig;
+    private readonly ForwarderRequestConfig _keepableRequestConfig;
     private readonly ReplayProxyTelemetry _telemetry;
     private readonly ILogger _logger;
     private readonly ConfigForwarder _config;
@@ -44,6 +45,12 @@ public sealed partial class ReplayProxyHandler
             ActivityTimeout = settings.UpstreamTimeout,
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        // An upload the spool may keep gets an answer from Amplitude within the spool's deadline, or is kept: YARP's
+        // idle deadline (pooled, no timer per request) cancels the upstream request at that point.
+        _keepableRequestConfig = _requestConfig with
+        {
+            ActivityTimeout = spool.AnswerWithin < settings.UpstreamTimeout ? spool.AnswerWithin : settings.UpstreamTimeout,
         };
         _telemetry = telemetry;
         _logger = logger;
@@ -89,16 +96,15 @@ public sealed partial class ReplayProxyHandler
         var upstream = _settings.For(route);
         using var activity = ReplayProxyTelemetry.StartForward(route, _settings.RegionOf(route), context.Request.Method, upstream);
         // An upload that may be kept through an outage: a copy of its body is taken as it streams (unless the gate
-        // already holds all of it), and Amplitude gets until the spool's deadline to answer.
+        // already holds all of it), and Amplitude gets until the spool's deadline to answer (_keepableRequestConfig).
         var keepable = _spool.Keeps(route, context.Request.Method);
         using var capture = keepable && bufferedBody is null ? _spool.CreateCapture(context.Request) : null;
-        using var deadline = keepable ? new CancellationTokenSource(_spool.AnswerWithin) : null;
         var requestBody = MeteredRequestBody.Install(context.Request, bufferedBody is null ? context.Request.Body : AsStream(bufferedBody), _settings.MaxRequestBodyBytes, capture);
         var responseBody = new MeteredResponseBody(context.Response.Body);
         context.Response.Body = responseBody;
         var transformer = new AmplitudeTransformer(_settings, route, admission.TrustEdge, bufferedBody?.WrittenCount, withholdFailures: keepable);
 
-        var forwarded = await _forwarder.SendAsync(context, upstream.Prefix, _upstream, _requestConfig, transformer, deadline?.Token ?? CancellationToken.None);
+        var forwarded = await _forwarder.SendAsync(context, upstream.Prefix, _upstream, keepable ? _keepableRequestConfig : _requestConfig, transformer, CancellationToken.None);
         if (forwarded == ForwarderError.None && transformer.WithheldStatus is not { } withheld)
         {
             activity?.SetTag(ReplayProxyTelemetry.StatusTag, context.Response.StatusCode);
@@ -106,7 +112,6 @@ public sealed partial class ReplayProxyHandler
         }
 
         var error = forwarded == ForwarderError.None ? ProxyError.None
-            : deadline is { IsCancellationRequested: true } && !context.RequestAborted.IsCancellationRequested ? ProxyError.UpstreamTimeout
             : ForwarderErrorMapping.ToProxyError(forwarded, context.Features.Get<IForwarderErrorFeature>()?.Exception, context.RequestAborted.IsCancellationRequested);
         if (keepable && !context.Response.HasStarted && (error.IsUpstream() || transformer.WithheldStatus is not null))
         {

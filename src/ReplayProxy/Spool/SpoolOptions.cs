@@ -26,7 +26,8 @@ public sealed class SpoolOptions
 
     public string BlobContainerName { get; set; } = DefaultBlobContainerName;
 
-    /// <summary>How long an upload waits for Amplitude before it is kept instead (below the replay SDK's 10 s).</summary>
+    /// <summary>How long an upload waits for Amplitude before it is kept instead (below the replay SDK's 10 s): an idle
+    /// deadline, from the upload's last byte sent (or any progress) to Amplitude's answer.</summary>
     public int AnswerWithinMilliseconds { get; set; } = DefaultAnswerWithinMilliseconds;
 
     /// <summary>Kept uploads older than this are dropped instead of delivered.</summary>
