@@ -105,7 +105,7 @@ public sealed partial class ReplayProxyHandler
         var transformer = new AmplitudeTransformer(_settings, route, admission.TrustEdge, bufferedBody?.WrittenCount, withholdFailures: keepable);
 
         var forwarded = await _forwarder.SendAsync(context, upstream.Prefix, _upstream, keepable ? _keepableRequestConfig : _requestConfig, transformer, CancellationToken.None);
-        if (forwarded == ForwarderError.None && transformer.WithheldStatus is not { } withheld)
+        if (forwarded == ForwarderError.None && transformer.WithheldStatus is null)
         {
             activity?.SetTag(ReplayProxyTelemetry.StatusTag, context.Response.StatusCode);
             return new(context.Response.StatusCode, ProxyError.None, requestBody.BytesRead, responseBody.BytesWritten);
@@ -118,6 +118,15 @@ public sealed partial class ReplayProxyHandler
             var kept = await KeepAsync(context, route, admission, requestBody, capture, bufferedBody, error, transformer.WithheldStatus);
             if (kept is { } answered)
             {
+                if (error.IsUpstream())
+                {
+                    // Amplitude failed all the same: the upstream error counter and the trace still say so.
+                    _telemetry.RecordUpstreamError(route, upstream, error);
+                    activity?.SetTag(ReplayProxyTelemetry.ErrorTag, error.TagValue());
+                }
+
+                activity?.SetTag(ReplayProxyTelemetry.StatusTag, answered.Status);
+                activity?.SetTag(ReplayProxyTelemetry.SpooledTag, true);
                 return answered with { RequestBytes = requestBody.BytesRead, ResponseBytes = responseBody.BytesWritten };
             }
 
