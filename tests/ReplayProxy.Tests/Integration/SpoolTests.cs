@@ -79,7 +79,8 @@ public abstract class SpoolTests<TProxy> where TProxy : IProxyKind
         // Amplitude is back; so is the proxy, on the same store.
         amplitude.Mode = OutageMode.None;
         await using var restarted = await TProxy.StartAsync(ProxyUpstreams.All(amplitude.BaseAddress), settings);
-        await Eventually.WaitUntil(() => Posts(amplitude).Count >= uploads.Count, TimeSpan.FromSeconds(60));
+        // On Blob, an item the killed instance held waits for its 60 s lease to lapse.
+        await Eventually.WaitUntil(() => Posts(amplitude).Count >= uploads.Count, TimeSpan.FromSeconds(120));
         using (var client = restarted.CreateClient())
         {
             await Eventually.WaitUntil(() => SpoolDepthAsync(client).GetAwaiter().GetResult() == 0, TimeSpan.FromSeconds(20));
