@@ -39,6 +39,10 @@ if ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
   echo '  curl -sSL https://dot.net/v1/dotnet-install.sh | bash -s -- --channel 10.0 && export PATH="$HOME/.dotnet:$PATH"' >&2
   exit 2
 fi
+if [ ! -d tests/tools/node_modules ]; then
+  echo "== npm ci (tests/tools: Azurite, the Blob endpoint the spool tests start)"
+  (cd tests/tools && npm ci --no-audit --no-fund) || { echo "test.sh: npm ci in tests/tools failed" >&2; exit 2; }
+fi
 if [ ! -d tests/browser/node_modules ]; then
   echo "== npm ci (tests/browser)"
   (cd tests/browser && npm ci --no-audit --no-fund) || { echo "test.sh: npm ci in tests/browser failed" >&2; exit 2; }

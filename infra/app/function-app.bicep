@@ -77,6 +77,9 @@ var upstreamHeaderSettings = toObject(
   setting => setting.value
 )
 
+@description('Blob container of the outage spool (storage.bicep creates it). Spooling is on by default; ReplayProxy__Spool__BlobServiceUri set empty in proxySettings turns it off.')
+param spoolContainerName string = 'replay-spool'
+
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
@@ -179,7 +182,12 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
 resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(proxySettings, upstreamHeaderSettings, {
+  properties: union({
+    // Uploads are kept in the app's own storage account, with its identity, while Amplitude fails.
+    ReplayProxy__Spool__BlobServiceUri: storageBlobEndpoint
+    ReplayProxy__Spool__BlobClientId: identityClientId
+    ReplayProxy__Spool__BlobContainerName: spoolContainerName
+  }, proxySettings, upstreamHeaderSettings, {
     // Identity-based host storage: no connection string, no account key.
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId

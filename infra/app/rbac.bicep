@@ -9,12 +9,20 @@ param applicationInsightsName string
 @description('Principal (object) id of the user-assigned identity.')
 param principalId string
 
+@description('Container of the outage spool (storage.bicep creates it).')
+param spoolContainerName string = 'replay-spool'
+
 // Built-in role definition ids (identical in every tenant).
 var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb'
+var storageBlobDataContributorRoleId = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 
 resource storage 'Microsoft.Storage/storageAccounts@2026-09-01' existing = {
   name: storageAccountName
+}
+
+resource spoolContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' existing = {
+  name: '${storageAccountName}/default/${spoolContainerName}'
 }
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -36,6 +44,18 @@ resource monitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@202
   scope: applicationInsights
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisherRoleId)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The spool (kept uploads: read, write, delete, leases) on its own container. The host's Storage Blob Data Owner on
+// the account covers it today; this states what the proxy itself needs, should that role ever be narrowed.
+resource spoolContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(spoolContainer.id, principalId, storageBlobDataContributorRoleId)
+  scope: spoolContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributorRoleId)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

@@ -14,6 +14,9 @@ param tags object
 @description('Blob container that holds the deployment package.')
 param deploymentContainerName string
 
+@description('Private blob container where the proxy keeps uploads through an Amplitude outage (ReplayProxy:Spool).')
+param spoolContainerName string = 'replay-spool'
+
 resource storage 'Microsoft.Storage/storageAccounts@2026-09-01' = {
   name: name
   location: location
@@ -51,5 +54,14 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
+resource spoolContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' = {
+  parent: blobService
+  name: spoolContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
 output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output spoolContainerName string = spoolContainer.name

@@ -18,6 +18,8 @@ public static partial class ReplayFunctionsApp
 
         // ASP.NET Core integration: the functions get the worker Kestrel's HttpContext and write its response directly.
         builder.ConfigureFunctionsWebApplication();
+        // The spool's store on Functions: Blob Storage (ReplayProxy:Spool:BlobServiceUri), shared by all instances.
+        builder.Services.AddSingleton<ReplayProxy.Spool.IBlobSpoolStoreFactory, Spool.BlobSpoolStoreFactory>();
         builder.Services.AddReplayProxy(builder.Configuration);
 
         // At Information Microsoft.AspNetCore.Hosting.Diagnostics logs every request URL, query (the beacon's api_key)

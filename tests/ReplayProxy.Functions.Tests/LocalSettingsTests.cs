@@ -38,6 +38,13 @@ public class LocalSettingsTests
                     Assert.Contains($"{prefix}Paths__{path.Name}", names);
                 }
             }
+            else if (property.Name == nameof(ReplayProxyOptions.Spool))
+            {
+                foreach (var spool in typeof(SpoolOptions).GetProperties())
+                {
+                    Assert.Contains($"{prefix}Spool__{spool.Name}", names);
+                }
+            }
             else if (property.Name == nameof(ReplayProxyOptions.UpstreamHeaders))
             {
                 // A local run sends Amplitude what the SDK sent, nothing more (README, Settings, shows how to add one).

@@ -5,6 +5,8 @@ namespace ReplayProxy.Infrastructure.Tests;
 [Collection(InfraCollection.Name)]
 public class FunctionAppTests(InfraFixture infra)
 {
+    private const string SpoolContainer = "replay-spool";
+
     private JsonElement Site => infra.Deployed.Single("Microsoft.Web/sites");
 
     private JsonElement SiteConfig => Site.GetProperty("properties").GetProperty("siteConfig");
@@ -48,7 +50,7 @@ public class FunctionAppTests(InfraFixture infra)
     {
         var storage = FunctionAppConfig.GetProperty("deployment").GetProperty("storage");
         Assert.Equal("blobContainer", storage.GetProperty("type").GetString());
-        var container = infra.Deployed.Single("Microsoft.Storage/storageAccounts/blobServices/containers").GetProperty("name").GetString()!.Split('/')[^1];
+        var container = Assert.Single(infra.Deployed.OfType("Microsoft.Storage/storageAccounts/blobServices/containers"), c => !c.GetProperty("name").GetString()!.Contains(SpoolContainer, StringComparison.Ordinal)).GetProperty("name").GetString()!.Split('/')[^1];
         var account = infra.Deployed.Single("Microsoft.Storage/storageAccounts").GetProperty("id").GetString()!;
         // The account's blob endpoint (known once it exists) followed by the container name.
         Assert.Equal($"[format('{{0}}{{1}}', reference('{account}', '2026-09-01').primaryEndpoints.blob, '{container}')]", storage.GetProperty("value").GetString());
@@ -92,6 +94,10 @@ public class FunctionAppTests(InfraFixture infra)
     public void HostStorageIsIdentityBased()
     {
         Assert.Equal("managedidentity", Setting("AzureWebJobsStorage__credential"));
+        // The outage spool is on: the same account and identity, its own container.
+        Assert.Equal(Setting("AzureWebJobsStorage__blobServiceUri"), Setting("ReplayProxy__Spool__BlobServiceUri"));
+        Assert.Equal(Setting("AzureWebJobsStorage__clientId"), Setting("ReplayProxy__Spool__BlobClientId"));
+        Assert.Equal(SpoolContainer, Setting("ReplayProxy__Spool__BlobContainerName"));
         Assert.Equal($"[reference('{IdentityId}', '2024-11-30').clientId]", Setting("AzureWebJobsStorage__clientId"));
         var account = infra.Deployed.Single("Microsoft.Storage/storageAccounts").GetProperty("id").GetString()!;
         Assert.Equal($"[reference('{account}', '2026-09-01').primaryEndpoints.blob]", Setting("AzureWebJobsStorage__blobServiceUri"));

@@ -33,8 +33,10 @@ public class SecurityTests(InfraFixture infra)
         Assert.Equal("TLS1_2", storage.GetProperty("minimumTlsVersion").GetString());
         Assert.True(storage.GetProperty("supportsHttpsTrafficOnly").GetBoolean());
         Assert.True(storage.GetProperty("defaultToOAuthAuthentication").GetBoolean());
-        var container = infra.Deployed.Single("Microsoft.Storage/storageAccounts/blobServices/containers");
-        Assert.Equal("None", container.GetProperty("properties").GetProperty("publicAccess").GetString());
+        // The deployment package and the outage spool (kept uploads hold API keys and client IPs).
+        var containers = infra.Deployed.OfType("Microsoft.Storage/storageAccounts/blobServices/containers");
+        Assert.Equal(2, containers.Count);
+        Assert.All(containers, container => Assert.Equal("None", container.GetProperty("properties").GetProperty("publicAccess").GetString()));
     }
 
     [Fact]
@@ -42,8 +44,13 @@ public class SecurityTests(InfraFixture infra)
     {
         const string storageBlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
         const string monitoringMetricsPublisher = "3913510d-42f4-4e42-8a64-420c390055eb";
+        const string storageBlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
         var assignments = infra.Deployed.OfType("Microsoft.Authorization/roleAssignments");
-        Assert.Equal(2, assignments.Count);
+        Assert.Equal(3, assignments.Count);
+        // The spool's own role, on its container only.
+        var spool = Assert.Single(assignments, a => a.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!.EndsWith(storageBlobDataContributor, StringComparison.Ordinal));
+        Assert.Contains("replay-spool", spool.GetProperty("id").GetString()!, StringComparison.Ordinal);
+        Assert.Matches(@"^\[extensionResourceId\('/subscriptions/[^']+/providers/Microsoft\.Storage/storageAccounts/[^/']+/blobServices/default/containers/replay-spool', 'Microsoft\.Authorization/roleAssignments', guid\(", spool.GetProperty("id").GetString()!);
         var identity = infra.Deployed.Single("Microsoft.ManagedIdentity/userAssignedIdentities").GetProperty("id").GetString()!;
         var principal = $"reference('{identity}', '2024-11-30').principalId";
 

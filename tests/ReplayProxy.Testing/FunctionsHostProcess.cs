@@ -136,6 +136,21 @@ public sealed partial class FunctionsHostProcess : IProxyUnderTest
         return await _exited.Task;
     }
 
+    /// <summary>SIGKILL to the host and its worker: no shutdown runs.</summary>
+    public async ValueTask KillAsync()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        await _exited.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        _process.Dispose();
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

@@ -10,6 +10,10 @@ public interface IProxyUnderTest : IAsyncDisposable
     /// <summary>The proxy's log lines, where the proxy runs in this process; null for a host in another process.</summary>
     CapturingLoggerProvider? Logs { get; }
 
+    /// <summary>Ends the proxy at once, as a crash or a SIGKILL would, where it runs as a process; in this process
+    /// (nothing to kill) it stops it.</summary>
+    ValueTask KillAsync() => DisposeAsync();
+
     /// <summary>A client that sends exactly what it is told: no cookies container, no decompression, no proxy, no redirects.</summary>
     HttpClient CreateClient() => ProxyClient.Create(BaseAddress);
 }

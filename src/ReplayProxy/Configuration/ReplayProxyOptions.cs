@@ -51,6 +51,9 @@ public sealed class ReplayProxyOptions
     /// <summary>Extra headers added to every upstream request, by name (<c>UpstreamHeaders:X-Proxy-Auth</c>).</summary>
     public Dictionary<string, string> UpstreamHeaders { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Keeping uploads through an Amplitude outage (<c>ReplayProxy:Spool:*</c>).</summary>
+    public SpoolOptions Spool { get; set; } = new();
+
     /// <summary>Extra headers in list form (<c>UpstreamHeaders:0:Name</c> and <c>:Value</c>), read from configuration
     /// beside <see cref="UpstreamHeaders"/> by <c>AddReplayProxy</c>.</summary>
     internal List<ListedUpstreamHeader> ListedUpstreamHeaders { get; } = [];

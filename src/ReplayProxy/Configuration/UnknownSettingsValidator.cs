@@ -28,6 +28,7 @@ internal sealed class UnknownSettingsValidator(IConfiguration section) : IValida
         [nameof(ReplayProxyOptions.Paths)] = typeof(ReplayPathOptions).GetProperties().Select(p => p.Name).ToArray(),
         [nameof(ReplayProxyOptions.AllowSdkDiagnostics)] = null,
         [nameof(ReplayProxyOptions.UpstreamHeaders)] = [AnyChild],
+        [nameof(ReplayProxyOptions.Spool)] = typeof(SpoolOptions).GetProperties().Select(p => p.Name).ToArray(),
     };
 
     public ValidateOptionsResult Validate(string? name, ReplayProxyOptions options)
@@ -68,6 +69,6 @@ internal sealed class UnknownSettingsValidator(IConfiguration section) : IValida
         return unknown.Count == 0
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail(unknown.Select(path =>
-                $"{path} is not a setting of the proxy; check its spelling (settings: {string.Join(", ", Known.Keys)}; Upstreams: {string.Join(", ", Known[nameof(ReplayProxyOptions.Upstreams)]!)})."));
+                $"{path} is not a setting of the proxy; check its spelling (settings: {string.Join(", ", Known.Keys)}; Upstreams: {string.Join(", ", Known[nameof(ReplayProxyOptions.Upstreams)]!)}; Spool: {string.Join(", ", Known[nameof(ReplayProxyOptions.Spool)]!)})."));
     }
 }

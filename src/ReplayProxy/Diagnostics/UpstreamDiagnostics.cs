@@ -18,14 +18,16 @@ internal sealed class UpstreamDiagnostics
     private readonly ReplayProxySettings _settings;
     private readonly UpstreamProbe _probe;
     private readonly TimeProvider _time;
+    private readonly Spool.OutageSpool _spool;
     private readonly Lock _lock = new();
     private Task<UpstreamHealthReport>? _current;
     private DateTimeOffset _completedAt;
     private volatile bool _euInUse;
     private volatile bool _usInUse;
 
-    public UpstreamDiagnostics(IOptions<ReplayProxyOptions> options, ReplayProxySettings settings, UpstreamClient upstream, UpstreamCertificateValidation certificates, TimeProvider time)
+    public UpstreamDiagnostics(IOptions<ReplayProxyOptions> options, ReplayProxySettings settings, UpstreamClient upstream, UpstreamCertificateValidation certificates, TimeProvider time, Spool.OutageSpool spool)
     {
+        _spool = spool;
         _options = options.Value;
         _settings = settings;
         _time = time;
@@ -75,13 +77,19 @@ internal sealed class UpstreamDiagnostics
         using var buffer = new PooledBuffer(4096);
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
-            report.Write(json, SettingsSummary.From(_options, _settings));
+            report.Write(json, SettingsSummary.From(_options, _settings), SpoolReport());
         }
 
         response.ContentLength = buffer.WrittenCount;
         await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
         return status;
     }
+
+    /// <summary>What the spool holds (no names, no contents); null when spooling is off.</summary>
+    private SpoolReport? SpoolReport() =>
+        _spool.Store is { } store
+            ? new SpoolReport(store.Kind, store.Stats.Depth, store.Stats.Bytes, _spool.OldestAge(store.Stats)?.TotalSeconds)
+            : null;
 
     private async Task<UpstreamHealthReport> RunAsync()
     {
@@ -112,12 +120,15 @@ internal sealed class UpstreamDiagnostics
     }
 }
 
+/// <summary>The spool's state as the endpoint reports it.</summary>
+internal readonly record struct SpoolReport(string Store, long Depth, long Bytes, double? OldestAgeSeconds);
+
 /// <summary>The outcome of one check, written as the endpoint's JSON.</summary>
 internal sealed record UpstreamHealthReport(DateTimeOffset CheckedAt, IReadOnlyList<UpstreamProbeResult> Upstreams)
 {
     public bool AllReachable => Upstreams.All(u => u.Reachable);
 
-    public void Write(Utf8JsonWriter json, SettingsSummary settings)
+    public void Write(Utf8JsonWriter json, SettingsSummary settings, SpoolReport? spool)
     {
         json.WriteStartObject();
         json.WriteString("status", AllReachable ? "healthy" : "unhealthy");
@@ -174,6 +185,24 @@ internal sealed record UpstreamHealthReport(DateTimeOffset CheckedAt, IReadOnlyL
         }
 
         json.WriteEndArray();
+        if (spool is { } kept)
+        {
+            json.WriteStartObject("spool");
+            json.WriteString("store", kept.Store);
+            json.WriteNumber("depth", kept.Depth);
+            json.WriteNumber("bytes", kept.Bytes);
+            if (kept.OldestAgeSeconds is { } age)
+            {
+                json.WriteNumber("oldestAgeSeconds", Math.Round(age, 1));
+            }
+            else
+            {
+                json.WriteNull("oldestAgeSeconds");
+            }
+
+            json.WriteEndObject();
+        }
+
         settings.Write(json);
         json.WriteEndObject();
     }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using ReplayProxy.Spool;
 
 namespace ReplayProxy;
 
@@ -8,16 +9,17 @@ namespace ReplayProxy;
 /// <see cref="RequestBodyTooLargeException"/> once it passes the limit. This is the limit on every host: the gate never
 /// lowers Kestrel's own, which would drop the connection on a sender still sending instead of letting it read the 413.
 /// </summary>
-internal sealed class MeteredRequestBody(Stream inner, long maxBytes) : Stream
+internal sealed class MeteredRequestBody(Stream inner, long maxBytes, SpoolCapture? capture = null) : Stream
 {
     public long BytesRead { get; private set; }
 
     public bool Completed { get; private set; }
 
     /// <summary>Replaces <see cref="HttpRequest.Body"/> with a metered view of <paramref name="body"/>.</summary>
-    public static MeteredRequestBody Install(HttpRequest request, Stream body, long maxBytes)
+    /// <param name="capture">Where a copy of what is read goes, for an upload that may be kept through an outage.</param>
+    public static MeteredRequestBody Install(HttpRequest request, Stream body, long maxBytes, SpoolCapture? capture = null)
     {
-        var metered = new MeteredRequestBody(body, maxBytes);
+        var metered = new MeteredRequestBody(body, maxBytes, capture);
         request.Body = metered;
         if (request.ContentLength == 0)
         {
@@ -40,7 +42,12 @@ internal sealed class MeteredRequestBody(Stream inner, long maxBytes) : Stream
     /// Reads what is left of the body, discarding it, to learn whether it would have passed the limit. Used when the
     /// upstream failed before the body was read, so an oversize upload without <c>Content-Length</c> still gets 413.
     /// </summary>
-    public async Task<bool> ExceedsLimitAsync(CancellationToken cancellationToken)
+    public async Task<bool> ExceedsLimitAsync(CancellationToken cancellationToken) =>
+        await ReadToEndAsync(cancellationToken) == ProxyError.RequestTooLarge;
+
+    /// <summary>Reads what is left of the body (into the capture, if any): <see cref="ProxyError.None"/> once it
+    /// ended, else why not.</summary>
+    public async Task<ProxyError> ReadToEndAsync(CancellationToken cancellationToken)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -49,19 +56,19 @@ internal sealed class MeteredRequestBody(Stream inner, long maxBytes) : Stream
             {
             }
 
-            return false;
+            return ProxyError.None;
         }
         catch (RequestBodyTooLargeException)
         {
-            return true;
+            return ProxyError.RequestTooLarge;
         }
         catch (BadHttpRequestException ex)
         {
-            return ex.StatusCode == StatusCodes.Status413PayloadTooLarge;
+            return ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? ProxyError.RequestTooLarge : ProxyError.RequestInvalid;
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
         {
-            return false;
+            return ProxyError.ClientAborted;
         }
     }
 
@@ -69,6 +76,7 @@ internal sealed class MeteredRequestBody(Stream inner, long maxBytes) : Stream
     {
         var read = await inner.ReadAsync(buffer, cancellationToken);
         Count(read);
+        capture?.Append(buffer.Span[..read]);
         return read;
     }
 
@@ -79,6 +87,7 @@ internal sealed class MeteredRequestBody(Stream inner, long maxBytes) : Stream
     {
         var read = inner.Read(buffer, offset, count);
         Count(read);
+        capture?.Append(buffer.AsSpan(offset, read));
         return read;
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using ReplayProxy.ConfigFallback;
 using ReplayProxy.Diagnostics;
+using ReplayProxy.Spool;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace ReplayProxy;
@@ -22,13 +23,16 @@ public sealed partial class ReplayProxyHandler
     private readonly HttpMessageInvoker _upstream;
     private readonly ReplayProxySettings _settings;
     private readonly ForwarderRequestConfig _requestConfig;
+    private readonly ForwarderRequestConfig _keepableRequestConfig;
     private readonly ReplayProxyTelemetry _telemetry;
     private readonly ILogger _logger;
     private readonly ConfigForwarder _config;
     private readonly UpstreamDiagnostics _diagnostics;
+    private readonly OutageSpool _spool;
 
-    internal ReplayProxyHandler(AccessGate gate, IHttpForwarder forwarder, UpstreamClient upstream, ReplayProxySettings settings, ReplayProxyTelemetry telemetry, ILogger<ReplayProxyHandler> logger, ConfigForwarder config, UpstreamDiagnostics diagnostics)
+    internal ReplayProxyHandler(AccessGate gate, IHttpForwarder forwarder, UpstreamClient upstream, ReplayProxySettings settings, ReplayProxyTelemetry telemetry, ILogger<ReplayProxyHandler> logger, ConfigForwarder config, UpstreamDiagnostics diagnostics, OutageSpool spool)
     {
+        _spool = spool;
         _config = config;
         _diagnostics = diagnostics;
         _gate = gate;
@@ -42,6 +46,12 @@ public sealed partial class ReplayProxyHandler
             ActivityTimeout = settings.UpstreamTimeout,
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        // An upload the spool may keep gets an answer from Amplitude within the spool's deadline, or is kept: YARP's
+        // idle deadline (pooled, no timer per request) cancels the upstream request at that point.
+        _keepableRequestConfig = _requestConfig with
+        {
+            ActivityTimeout = spool.AnswerWithin < settings.UpstreamTimeout ? spool.AnswerWithin : settings.UpstreamTimeout,
         };
         _telemetry = telemetry;
         _logger = logger;
@@ -86,19 +96,58 @@ public sealed partial class ReplayProxyHandler
         using var bufferedBody = admission.Body;
         var upstream = _settings.For(route);
         using var activity = ReplayProxyTelemetry.StartForward(route, _settings.RegionOf(route), context.Request.Method, upstream);
-        var requestBody = MeteredRequestBody.Install(context.Request, bufferedBody is null ? context.Request.Body : AsStream(bufferedBody), _settings.MaxRequestBodyBytes);
+        // An upload that may be kept through an outage: a copy of its body is taken as it streams (unless the gate
+        // already holds all of it), and Amplitude gets until the spool's deadline to answer (_keepableRequestConfig).
+        var keepable = _spool.Keeps(route, context.Request.Method);
+        using var capture = keepable && bufferedBody is null ? _spool.CreateCapture(context.Request) : null;
+        var requestBody = MeteredRequestBody.Install(context.Request, bufferedBody is null ? context.Request.Body : AsStream(bufferedBody), _settings.MaxRequestBodyBytes, capture);
         var responseBody = new MeteredResponseBody(context.Response.Body);
         context.Response.Body = responseBody;
-        var transformer = new AmplitudeTransformer(_settings, route, admission.TrustEdge, bufferedBody?.WrittenCount);
+        var transformer = new AmplitudeTransformer(_settings, route, admission.TrustEdge, bufferedBody?.WrittenCount, withholdFailures: keepable);
 
-        var forwarded = await _forwarder.SendAsync(context, upstream.Prefix, _upstream, _requestConfig, transformer, CancellationToken.None);
-        if (forwarded == ForwarderError.None)
+        var forwarded = await _forwarder.SendAsync(context, upstream.Prefix, _upstream, keepable ? _keepableRequestConfig : _requestConfig, transformer, CancellationToken.None);
+        if (forwarded == ForwarderError.None && transformer.WithheldStatus is null)
         {
             activity?.SetTag(ReplayProxyTelemetry.StatusTag, context.Response.StatusCode);
             return new(context.Response.StatusCode, ProxyError.None, requestBody.BytesRead, responseBody.BytesWritten);
         }
 
-        var error = ForwarderErrorMapping.ToProxyError(forwarded, context.Features.Get<IForwarderErrorFeature>()?.Exception, context.RequestAborted.IsCancellationRequested);
+        var error = forwarded == ForwarderError.None ? ProxyError.None
+            : ForwarderErrorMapping.ToProxyError(forwarded, context.Features.Get<IForwarderErrorFeature>()?.Exception, context.RequestAborted.IsCancellationRequested);
+        if (keepable && !context.Response.HasStarted && (error.IsUpstream() || transformer.WithheldStatus is not null))
+        {
+            var kept = await KeepAsync(context, route, admission, requestBody, capture, bufferedBody, error, transformer.WithheldStatus);
+            if (kept is { } answered)
+            {
+                if (error.IsUpstream())
+                {
+                    // Amplitude failed all the same: the upstream error counter and the trace still say so.
+                    _telemetry.RecordUpstreamError(route, upstream, error);
+                    activity?.SetTag(ReplayProxyTelemetry.ErrorTag, error.TagValue());
+                }
+
+                activity?.SetTag(ReplayProxyTelemetry.StatusTag, answered.Status);
+                activity?.SetTag(ReplayProxyTelemetry.SpooledTag, true);
+                return answered with { RequestBytes = requestBody.BytesRead, ResponseBytes = responseBody.BytesWritten };
+            }
+
+            error = transformer.WithheldStatus is null ? error : ProxyError.None;
+        }
+
+        if (transformer.WithheldStatus is { } status5xx)
+        {
+            // Amplitude's 5xx that the spool could not keep: the client gets that status, so its own retry applies.
+            activity?.SetTag(ReplayProxyTelemetry.StatusTag, status5xx);
+            context.Response.Clear();
+            if (admission.Origin is not null)
+            {
+                CorsPolicy.AddResponseHeaders(context.Response, admission.Origin);
+            }
+
+            await ProblemResponses.WriteAsync(context, status5xx, $"Amplitude answered {status5xx}.");
+            return new(status5xx, ProxyError.None, requestBody.BytesRead, responseBody.BytesWritten);
+        }
+
         if (error.IsUpstream() && !context.Response.HasStarted && context.Request.ContentLength is null && await BodyExceedsLimitAsync(requestBody, context))
         {
             // The upstream failed before the body was read; an oversize body is still the client's to fix first.
@@ -120,6 +169,49 @@ public sealed partial class ReplayProxyHandler
         }
 
         return new(status, error, requestBody.BytesRead, responseBody.BytesWritten);
+    }
+
+    /// <summary>
+    /// Amplitude failed an upload before answering it: reads what is left of the body (into the copy) and keeps the
+    /// upload. Null when it could not be kept (the caller answers as without a spool); else the answer given.
+    /// </summary>
+    private async Task<Outcome?> KeepAsync(HttpContext context, ReplayRoute route, Admission admission, MeteredRequestBody requestBody, SpoolCapture? capture, PooledBuffer? bufferedBody, ProxyError error, int? withheld)
+    {
+        if (!requestBody.Completed)
+        {
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            idle.CancelAfter(_settings.UpstreamTimeout);
+            var read = await requestBody.ReadToEndAsync(idle.Token);
+            if (read != ProxyError.None)
+            {
+                // Too large, malformed or gone: the usual answer for that (the 413 comes from the caller's check).
+                return null;
+            }
+        }
+
+        var reason = withheld is { } status ? "status_" + status.ToString(System.Globalization.CultureInfo.InvariantCulture) : error.TagValue();
+        var (body, length) = bufferedBody is not null
+            ? ((Stream)AsStream(bufferedBody), (long)bufferedBody.WrittenCount)
+            : (capture!.OpenRead(), capture.Length);
+        await using (body)
+        {
+            if (!await _spool.TryKeepAsync(context, route, admission.TrustEdge, body, length, reason))
+            {
+                return null;
+            }
+        }
+
+        try
+        {
+            await OutageSpool.WriteKeptAsync(context, route, admission.Origin);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // Kept all the same: it will be delivered; the client may send it again (a duplicate, see the README).
+            return new(ProxyErrorExtensions.ClientClosedRequest, ProxyError.ClientAborted);
+        }
+
+        return new(StatusCodes.Status200OK);
     }
 
     /// <summary>Reads what the client still sends, for no longer than the idle timeout.</summary>

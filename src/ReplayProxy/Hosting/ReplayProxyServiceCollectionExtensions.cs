@@ -6,6 +6,7 @@ using ReplayProxy;
 using Yarp.ReverseProxy.Forwarder;
 using ReplayProxy.ConfigFallback;
 using ReplayProxy.Diagnostics;
+using ReplayProxy.Spool;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -31,6 +32,7 @@ public static class ReplayProxyServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ReplayProxyOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>>(new UnknownSettingsValidator(section)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, ConfigFallbackOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplayProxyOptions>, SpoolOptionsValidator>());
         services.AddHostedService<ApiKeyListWarning>();
         services.AddMetrics();
         // Request paths and queries hold API keys; keep the framework's and YARP's logging from writing them.
@@ -44,6 +46,8 @@ public static class ReplayProxyServiceCollectionExtensions
         services.TryAddSingleton<UpstreamDiagnostics>();
         services.TryAddSingleton<ReplayProxyTelemetry>();
         services.TryAddSingleton<AccessGate>();
+        services.TryAddSingleton<OutageSpool>();
+        services.AddHostedService<SpoolDelivery>();
         services.TryAddSingleton(sp => new ReplayProxyHandler(
             sp.GetRequiredService<AccessGate>(),
             sp.GetRequiredService<IHttpForwarder>(),
@@ -52,7 +56,8 @@ public static class ReplayProxyServiceCollectionExtensions
             sp.GetRequiredService<ReplayProxyTelemetry>(),
             sp.GetRequiredService<ILogger<ReplayProxyHandler>>(),
             sp.GetRequiredService<ConfigForwarder>(),
-            sp.GetRequiredService<UpstreamDiagnostics>()));
+            sp.GetRequiredService<UpstreamDiagnostics>(),
+            sp.GetRequiredService<OutageSpool>()));
         return services;
     }
 }

@@ -11,8 +11,13 @@ namespace ReplayProxy;
 /// the client's query verbatim), the request headers that may cross (<see cref="HeaderPolicy"/>), the client IP, the
 /// configured extra headers; on the way back, Amplitude's headers minus its cookies, CORS and Alt-Svc.
 /// </summary>
-internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayRoute route, bool trustEdge, long? bufferedBodyLength) : HttpTransformer
+/// <param name="withholdFailures">An upload that the spool may keep: Amplitude's 500/502/503/504 is not relayed but
+/// noted in <see cref="WithheldStatus"/>, for the handler to keep the upload instead.</param>
+internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayRoute route, bool trustEdge, long? bufferedBodyLength, bool withholdFailures = false) : HttpTransformer
 {
+    /// <summary>Amplitude's failure status that was not relayed, if any.</summary>
+    public int? WithheldStatus { get; private set; }
+
     public override ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         var request = httpContext.Request;
@@ -59,6 +64,13 @@ internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayR
         if (proxyResponse is null)
         {
             // The forwarder failed before a response; the handler writes the answer.
+            return new(false);
+        }
+
+        if (withholdFailures && Spool.OutageSpool.KeepsStatus((int)proxyResponse.StatusCode))
+        {
+            WithheldStatus = (int)proxyResponse.StatusCode;
+            httpContext.Response.Clear();
             return new(false);
         }
 

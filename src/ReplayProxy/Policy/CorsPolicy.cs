@@ -6,19 +6,23 @@ namespace ReplayProxy;
 
 /// <summary>
 /// CORS as the SDKs need it: the exact origin with credentials (the page-exit beacon is credentialed, and the browser
-/// drops it on <c>*</c>), every requested header allowed, and the replay skip header exposed.
+/// drops it on <c>*</c>), every requested header allowed, and the replay skip and spooled headers exposed.
 /// </summary>
 internal static class CorsPolicy
 {
     public const string EventSkippedHeader = "X-Session-Replay-Event-Skipped";
     public const string MaxAgeSeconds = "7200";
 
+    /// <summary>What the page may read besides the simple headers: the replay SDK's skip signal, and the mark on an
+    /// upload the proxy kept through an Amplitude outage.</summary>
+    public const string ExposedHeaders = EventSkippedHeader + ", " + Spool.OutageSpool.SpooledHeader;
+
     public static void AddResponseHeaders(HttpResponse response, string origin)
     {
         var headers = response.Headers;
         headers.AccessControlAllowOrigin = origin;
         headers.AccessControlAllowCredentials = "true";
-        headers.AccessControlExposeHeaders = EventSkippedHeader;
+        headers.AccessControlExposeHeaders = ExposedHeaders;
         headers.Append(HeaderNames.Vary, HeaderNames.Origin);
     }
 

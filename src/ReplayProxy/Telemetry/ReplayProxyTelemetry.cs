@@ -19,6 +19,8 @@ public sealed class ReplayProxyTelemetry : IDisposable
     internal const string MethodTag = "http.request.method";
     internal const string StatusTag = "http.response.status_code";
     internal const string ErrorTag = "error.type";
+    /// <summary>On a forward span: the upload was kept through an Amplitude failure and answered 200.</summary>
+    internal const string SpooledTag = "replay_proxy.spooled";
     internal const string ServerAddressTag = "server.address";
     internal const string ServerPortTag = "server.port";
 
