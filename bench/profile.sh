@@ -65,7 +65,7 @@ PIDS+=($!)
 # ALLOC_PROBE_OUT: the test host passes its environment to the worker, so each process writes its own file
 # with --perf, W^X off: perf cannot name JIT code in its double-mapped pages otherwise
 export ALLOC_PROBE_OUT="$TMP/probe-{pid}.log" DOTNET_STARTUP_HOOKS=$PROBE_DIR/AllocProbe.dll DOTNET_PerfMapEnabled=$PERF \
-  DOTNET_EnableWriteXorExecute=$((1 - PERF)) \
+  DOTNET_EnableWriteXorExecute=${DOTNET_EnableWriteXorExecute:-$((1 - PERF))} \
   ReplayProxy__Upstreams__Replay=http://127.0.0.1:$UP ReplayProxy__Upstreams__Config=http://127.0.0.1:$UP \
   ReplayProxy__Upstreams__Analytics=http://127.0.0.1:$UP Logging__LogLevel__Default=Warning
 if [[ $HOST == server ]]; then
