@@ -1,5 +1,6 @@
 // Loaded by the runtime before Main when DOTNET_STARTUP_HOOKS names this assembly (bench/profile.sh does).
-// Once a second it appends one line to $ALLOC_PROBE_OUT:
+// Once a second it appends one line to $ALLOC_PROBE_OUT ("{pid}" in it becomes the process id, so that a parent and
+// the child it starts with the same environment, the test host and its worker, write apart):
 //   unix_ms total_allocated_bytes gen0 gen1 gen2 pause_ms heap_bytes threadpool_threads working_set_bytes
 using System.Diagnostics;
 
@@ -12,6 +13,8 @@ internal static class StartupHook
         {
             return;
         }
+
+        path = path.Replace("{pid}", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
         var thread = new Thread(() =>
         {

@@ -12,6 +12,8 @@ public static partial class ReplayFunctionsApp
     /// <summary>The Functions host's own request body limit (its Kestrel default, 100 MB).</summary>
     public const long HostMaxRequestBodyBytes = 104_857_600;
 
+    private const string AspNetCoreCategory = "Microsoft.AspNetCore";
+
     public static FunctionsApplicationBuilder Configure(FunctionsApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -27,6 +29,11 @@ public static partial class ReplayFunctionsApp
         // of the request carries. AddReplayProxy already applies these rules (category off, route matcher's
         // path-quoting Debug messages held back); they are repeated here so the worker's logging setup states them.
         builder.Logging.AddReplayProxyLogRules();
+        // The worker logs at Information by default, where ASP.NET Core's endpoint middleware writes "Executing endpoint
+        // 'proxy'" and "Executed endpoint" for every request: two log messages over gRPC to the host and, with the
+        // export on, two Application Insights items per request, billed by the GB. Warning, as the standalone host's
+        // appsettings.json has it (bench/NOTES.md: about 30 µs less CPU per upload in the worker and as much in the host).
+        builder.Logging.AddFilter(AspNetCoreCategory, LogLevel.Warning);
 
         // The worker's Kestrel refuses bodies over 30,000,000 bytes on its own, which the host turns into a 500 with
         // no body the SDK understands. The proxy enforces MaxRequestBodyBytes itself (413 by Content-Length, before

@@ -62,6 +62,39 @@ public sealed class WorkerExportTests
         }
     }
 
+    [Fact]
+    public async Task Requests_are_not_logged_one_by_one_to_Application_Insights()
+    {
+        await using var upstream = await FakeAmplitude.StartAsync();
+        await using var ingestion = await FakeAmplitude.StartAsync();
+        var settings = WorkerPath.Settings(upstream.BaseAddress);
+        settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] =
+            $"InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint={ingestion.BaseAddress}";
+        await using var host = await FunctionsHostProcess.StartAsync(settings);
+        using var client = ProxyClient.Create(host.BaseAddress);
+        for (var i = 0; i < 3; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/sessions/v2/track?device_id=d&session_id=1");
+            request.Content = new StringContent("""{"version":1,"events":[]}""", Encoding.UTF8, "application/json");
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        for (var i = 0; i < 150 && !Items(ingestion).Any(IsUpstreamCall); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(0, await host.StopAsync());
+
+        // The worker logs at Information as deployed; the start-up lines are exported, but no line per request (ASP.NET
+        // Core's "Executing endpoint" and "Executed endpoint"), which Application Insights would bill for every upload.
+        var items = Items(ingestion).SelectMany(batch => batch.Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        Assert.Contains(items, IsUpstreamCall);
+        Assert.Contains(items, t => t.Contains("\"MessageData\"", StringComparison.Ordinal) && t.Contains("\"CategoryName\":\"Microsoft.Hosting.Lifetime\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(items, t => t.Contains("\"MessageData\"", StringComparison.Ordinal) && t.Contains("\"CategoryName\":\"Microsoft.AspNetCore", StringComparison.Ordinal));
+    }
+
     private static bool IsUpstreamCall(string item) =>
         item.Contains("\"RemoteDependencyData\"", StringComparison.Ordinal) && item.Contains("\"replay_proxy.route\":\"track\"", StringComparison.Ordinal);
 }
