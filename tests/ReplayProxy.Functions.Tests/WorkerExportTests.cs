@@ -80,7 +80,7 @@ public sealed class WorkerExportTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        for (var i = 0; i < 150 && !Items(ingestion).Any(IsUpstreamCall); i++)
+        for (var i = 0; i < 150 && !Ingestion.Items(ingestion).Any(IsUpstreamCall); i++)
         {
             await Task.Delay(100);
         }
@@ -89,7 +89,7 @@ public sealed class WorkerExportTests
 
         // The worker logs at Information as deployed; the start-up lines are exported, but no line per request (ASP.NET
         // Core's "Executing endpoint" and "Executed endpoint"), which Application Insights would bill for every upload.
-        var items = Items(ingestion).SelectMany(batch => batch.Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        var items = Ingestion.Lines(ingestion);
         Assert.Contains(items, IsUpstreamCall);
         Assert.Contains(items, t => t.Contains("\"MessageData\"", StringComparison.Ordinal) && t.Contains("\"CategoryName\":\"Microsoft.Hosting.Lifetime\"", StringComparison.Ordinal));
         Assert.DoesNotContain(items, t => t.Contains("\"MessageData\"", StringComparison.Ordinal) && t.Contains("\"CategoryName\":\"Microsoft.AspNetCore", StringComparison.Ordinal));
