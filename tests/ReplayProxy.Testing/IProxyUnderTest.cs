@@ -49,6 +49,10 @@ public interface IProxyKind
     /// (the Functions host): a path or method no trigger lists is then the host's bare 404, never the proxy's answer.</summary>
     static abstract bool HostRoutesRequests { get; }
 
+    /// <summary>True where the host in front of the proxy adds the platform front end's request headers itself
+    /// (<see cref="AppServiceFrontEnd"/>); elsewhere a test that needs them sends them from the client.</summary>
+    static abstract bool HostAddsPlatformHeaders { get; }
+
     static abstract Task<IProxyUnderTest> StartAsync(ProxyUpstreams upstreams, IReadOnlyDictionary<string, string?>? settings = null);
 
     /// <summary>Starts the host as a process with one environment variable set to a bad value; returns once it has exited.</summary>
