@@ -102,6 +102,25 @@ public abstract class HeaderPolicyTests<TProxy>(ProxyFixture<TProxy> fixture) : 
         Assert.Equal("127.0.0.1", Assert.Single(received.HeaderValues("X-Forwarded-For")));
     }
 
+    /// <summary>A browser sends one serialized origin. Two <c>Origin</c> header lines reach the worker joined into one
+    /// comma-separated value (the Functions host's forward joins them, as HttpClient does), so that form is refused too.</summary>
+    [Theory]
+    [InlineData("Origin: https://www.example.com\r\nOrigin: https://evil.example")]
+    [InlineData("Origin: https://www.example.com, https://evil.example")]
+    [InlineData("Origin: https://www.example.com,https://www.example.com")]
+    public async Task Two_origins_or_a_comma_joined_origin_are_400_and_nothing_is_forwarded(string origins)
+    {
+        fixture.Upstream.Clear();
+        var authority = fixture.Proxy.BaseAddress.Authority;
+        var result = await RawHttp.SendAsync(fixture.Proxy.BaseAddress, System.Text.Encoding.ASCII.GetBytes(
+            $"POST /sessions/v2/track?device_id=d&session_id=1 HTTP/1.1\r\nHost: {authority}\r\n{origins}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"));
+
+        Assert.Equal(400, result.FirstStatus);
+        Assert.Contains("application/problem+json", result.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Access-Control-Allow-Origin", result.Text, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(fixture.Upstream.Received);
+    }
+
     [Fact]
     public async Task Response_keeps_status_body_and_headers_minus_cookies_cors_and_hop_by_hop()
     {
