@@ -162,6 +162,39 @@ public abstract class HeaderPolicyTests<TProxy>(ProxyFixture<TProxy> fixture) : 
         }
     }
 
+    /// <summary>The proxy never follows a redirect: the client gets Amplitude's 3xx and its Location as they are, and
+    /// the upload is sent once, to the route's host only.</summary>
+    [Theory]
+    [InlineData(301)]
+    [InlineData(302)]
+    [InlineData(307)]
+    [InlineData(308)]
+    public async Task Upstream_redirect_is_relayed_never_followed(int status)
+    {
+        var location = new Uri(fixture.Upstream.BaseAddress, "/redirected/sessions/v2/track").ToString();
+        fixture.Upstream.Respond = async (context, _) =>
+        {
+            context.Response.StatusCode = status;
+            context.Response.Headers.Location = location;
+            await context.Response.WriteAsync("moved");
+        };
+        try
+        {
+            fixture.Upstream.Clear();
+            using var request = Upload();
+            using var response = await fixture.Client.SendAsync(request);
+
+            Assert.Equal(status, (int)response.StatusCode);
+            Assert.Equal(location, response.Headers.Location?.ToString());
+            Assert.Equal("moved", await response.Content.ReadAsStringAsync());
+            Assert.Equal("/sessions/v2/track", Assert.Single(fixture.Upstream.Received).Path);
+        }
+        finally
+        {
+            fixture.Upstream.Respond = FakeAmplitude.DefaultRespond;
+        }
+    }
+
     [Fact]
     public async Task Upstream_errors_pass_through_with_body_and_headers()
     {
