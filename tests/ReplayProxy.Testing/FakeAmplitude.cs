@@ -37,6 +37,7 @@ public sealed class FakeAmplitude : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
+    private readonly ConcurrentDictionary<string, byte> _secrets = new(StringComparer.Ordinal);
     private int _aborted;
     private int _openConnections;
     private int _totalConnections;
@@ -46,6 +47,13 @@ public sealed class FakeAmplitude : IAsyncDisposable
     public Uri BaseAddress { get; private set; } = null!;
 
     public IReadOnlyCollection<ReceivedRequest> Received => _received.ToArray();
+
+    /// <summary>
+    /// Every secret the proxy has forwarded here since the fake started (<see cref="Clear"/> keeps them): whole query
+    /// strings, query values and <c>/config/</c> keys of 8 characters or more, and <c>Authorization</c> values. None may
+    /// appear in the proxy's logs.
+    /// </summary>
+    public IReadOnlyCollection<string> SecretsSeen => _secrets.Keys.ToArray();
 
     /// <summary>Requests whose body the client (the proxy) abandoned before the end.</summary>
     public int AbortedRequests => Volatile.Read(ref _aborted);
@@ -108,6 +116,38 @@ public sealed class FakeAmplitude : IAsyncDisposable
     }
 
     public void Clear() => _received.Clear();
+
+    private void NoteSecrets(HttpRequest request)
+    {
+        const int MinLength = 8;
+        if (request.QueryString.Value is { Length: > MinLength } query)
+        {
+            _secrets.TryAdd(query[1..], 0);
+            foreach (var (_, values) in request.Query)
+            {
+                foreach (var value in values)
+                {
+                    if (value is { Length: >= MinLength })
+                    {
+                        _secrets.TryAdd(value, 0);
+                    }
+                }
+            }
+        }
+
+        if (request.Path.StartsWithSegments("/config", out var rest) && rest.Value is { Length: > MinLength } key)
+        {
+            _secrets.TryAdd(key.TrimStart('/'), 0);
+        }
+
+        foreach (var authorization in request.Headers.Authorization)
+        {
+            if (authorization is { Length: >= MinLength })
+            {
+                _secrets.TryAdd(authorization, 0);
+            }
+        }
+    }
 
     /// <summary>
     /// A <see cref="BeforeBody"/> that answers as a front end such as nginx does when it refuses a request on its headers
@@ -172,6 +212,7 @@ public sealed class FakeAmplitude : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        NoteSecrets(context.Request);
         if (BeforeBody is { } before && await before(context))
         {
             return;
