@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace ReplayProxy.Testing;
 
@@ -16,18 +17,46 @@ public interface IProxyUnderTest : IAsyncDisposable
 
 public static class ProxyClient
 {
-    /// <summary>A client for <paramref name="baseAddress"/> that sends exactly what it is told.</summary>
-    public static HttpClient Create(Uri baseAddress) => new(new SocketsHttpHandler
+    /// <summary>Another loopback address than the one every host listens on (127.0.0.1): a client that connects from
+    /// it can be told apart from a host in between, which connects from 127.0.0.1.</summary>
+    public static readonly IPAddress OtherLoopback = IPAddress.Parse("127.0.0.2");
+
+    /// <summary>A client for <paramref name="baseAddress"/> that sends exactly what it is told; with
+    /// <paramref name="localAddress"/>, its connections come from that address.</summary>
+    public static HttpClient Create(Uri baseAddress, IPAddress? localAddress = null)
     {
-        UseCookies = false,
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-    })
-    {
-        BaseAddress = baseAddress,
-        Timeout = TimeSpan.FromSeconds(60),
-    };
+        var handler = new SocketsHttpHandler
+        {
+            UseCookies = false,
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        if (localAddress is not null)
+        {
+            handler.ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(localAddress, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+
+        return new HttpClient(handler)
+        {
+            BaseAddress = baseAddress,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+    }
 }
 
 /// <summary>Where the proxy sends each route's requests.</summary>
