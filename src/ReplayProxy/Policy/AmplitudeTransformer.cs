@@ -14,7 +14,7 @@ namespace ReplayProxy;
 internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayRoute route, bool trustEdge, long? bufferedBodyLength) : HttpTransformer
 {
     /// <summary>Bodies above this go with <c>Expect: 100-continue</c> (curl's threshold too).</summary>
-    internal const long ExpectContinueAboveBytes = 1024 * 1024;
+    private const long ExpectContinueAboveBytes = 1024 * 1024;
 
     public override ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
