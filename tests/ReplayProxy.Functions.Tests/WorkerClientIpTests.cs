@@ -19,12 +19,13 @@ public sealed class WorkerClientIpTests
     {
         await using var upstream = await FakeAmplitude.StartAsync();
         await using var host = await FunctionsHostProcess.StartAsync(WorkerPath.Settings(upstream.BaseAddress));
-        using var client = ProxyClient.Create(host.BaseAddress);
+        // From 127.0.0.2: the host connects to the worker from 127.0.0.1, so forwarding the host's address fails.
+        using var client = ProxyClient.Create(host.BaseAddress, ProxyClient.OtherLoopback);
 
         var marker = await Send(client, ("X-Forwarded-For", SpoofedIp), ("X-Azure-ClientIP", EdgeClientIp), ("X-Real-IP", SpoofedIp));
 
         var received = WorkerPath.Received(upstream, marker);
-        Assert.Equal("127.0.0.1", received.Header("X-Forwarded-For"));
+        Assert.Equal(ProxyClient.OtherLoopback.ToString(), Assert.Single(received.HeaderValues("X-Forwarded-For")));
         Assert.DoesNotContain(received.Headers, h => h.Value.Contains(SpoofedIp, StringComparison.Ordinal) || h.Value.Contains(EdgeClientIp, StringComparison.Ordinal));
     }
 
@@ -33,7 +34,7 @@ public sealed class WorkerClientIpTests
     {
         await using var upstream = await FakeAmplitude.StartAsync();
         await using var host = await FunctionsHostProcess.StartAsync(WorkerPath.Settings(upstream.BaseAddress, ("ReplayProxy__FrontDoorId", FrontDoorId)));
-        using var client = ProxyClient.Create(host.BaseAddress);
+        using var client = ProxyClient.Create(host.BaseAddress, ProxyClient.OtherLoopback);
 
         var vouched = await Send(client, ("X-Azure-FDID", FrontDoorId), ("X-Azure-ClientIP", EdgeClientIp), ("X-Forwarded-For", SpoofedIp));
         Assert.Equal(EdgeClientIp, WorkerPath.Received(upstream, vouched).Header("X-Forwarded-For"));

@@ -3,15 +3,16 @@ using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Http.Features;
 using ReplayProxy.FunctionsHost.Rpc;
+using ReplayProxy.Testing;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace ReplayProxy.FunctionsHost;
 
 /// <summary>
 /// The host's handling of one HTTP request: route it (404 when no trigger lists the path and method), read a
-/// Content-Length body whole as the host's trigger binding does, start the YARP forward to the worker's
-/// <c>HttpUri</c> with <c>x-ms-invocation-id</c>, send the matching InvocationRequest, and wait for both. The worker
-/// writes the response; this never does, except for its own 404, 413 and a failure before any response started.
+/// Content-Length body whole as the host's trigger binding does, add the App Service front end's headers, start the
+/// YARP forward to the worker's <c>HttpUri</c> with <c>x-ms-invocation-id</c>, send the matching InvocationRequest,
+/// and wait for both. The worker writes the response; this never does, except for its own 404, 413 and a failure before any response started.
 /// </summary>
 internal sealed partial class FunctionInvoker(
     FunctionRouteTable routes,
@@ -70,6 +71,7 @@ internal sealed partial class FunctionInvoker(
             }
         }
 
+        AddFrontEndHeaders(context);
         var invocationId = Guid.NewGuid().ToString();
         context.Request.Headers[InvocationIdHeader] = invocationId;
         var invocation = channel.Expect(invocationId);
@@ -121,6 +123,17 @@ internal sealed partial class FunctionInvoker(
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/html";
         return context.Response.WriteAsync("<html><body>Your Functions app is up and running</body></html>");
+    }
+
+    /// <summary>What the App Service front end adds before the host sees the request (<see cref="AppServiceFrontEnd"/>).</summary>
+    private static void AddFrontEndHeaders(HttpContext context)
+    {
+        var client = new IPEndPoint(context.Connection.RemoteIpAddress ?? IPAddress.Loopback, context.Connection.RemotePort);
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path + context.Request.QueryString;
+        foreach (var (name, value) in AppServiceFrontEnd.Headers(client, target))
+        {
+            context.Request.Headers[name] = value;
+        }
     }
 
     private static InvocationRequest Request(string invocationId, HttpFunction function, RouteValueDictionary values)

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -35,6 +37,7 @@ public sealed class FakeAmplitude : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
+    private readonly ConcurrentDictionary<string, byte> _secrets = new(StringComparer.Ordinal);
     private int _aborted;
     private int _openConnections;
     private int _totalConnections;
@@ -44,6 +47,13 @@ public sealed class FakeAmplitude : IAsyncDisposable
     public Uri BaseAddress { get; private set; } = null!;
 
     public IReadOnlyCollection<ReceivedRequest> Received => _received.ToArray();
+
+    /// <summary>
+    /// Every secret the proxy has forwarded here since the fake started (<see cref="Clear"/> keeps them): whole query
+    /// strings, query values and <c>/config/</c> keys of 8 characters or more, and <c>Authorization</c> values. None may
+    /// appear in the proxy's logs.
+    /// </summary>
+    public IReadOnlyCollection<string> SecretsSeen => _secrets.Keys.ToArray();
 
     /// <summary>Requests whose body the client (the proxy) abandoned before the end.</summary>
     public int AbortedRequests => Volatile.Read(ref _aborted);
@@ -107,8 +117,102 @@ public sealed class FakeAmplitude : IAsyncDisposable
 
     public void Clear() => _received.Clear();
 
+    private void NoteSecrets(HttpRequest request)
+    {
+        const int MinLength = 8;
+        if (request.QueryString.Value is { Length: > MinLength } query)
+        {
+            _secrets.TryAdd(query[1..], 0);
+            foreach (var (_, values) in request.Query)
+            {
+                foreach (var value in values)
+                {
+                    if (value is { Length: >= MinLength })
+                    {
+                        _secrets.TryAdd(value, 0);
+                    }
+                }
+            }
+        }
+
+        if (request.Path.StartsWithSegments("/config", out var rest) && rest.Value is { Length: > MinLength } key)
+        {
+            _secrets.TryAdd(key.TrimStart('/'), 0);
+        }
+
+        foreach (var authorization in request.Headers.Authorization)
+        {
+            if (authorization is { Length: >= MinLength })
+            {
+                _secrets.TryAdd(authorization, 0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A <see cref="BeforeBody"/> that answers as a front end such as nginx does when it refuses a request on its headers
+    /// (413, 401, 400): the status and body go out as soon as the request headers arrive, before any of the request
+    /// body is read. With <paramref name="drain"/> the body is then read to the end and discarded, so the connection
+    /// stays usable (nginx's lingering close does the same before it closes). Without it, the answer is written straight
+    /// to the socket, which is then closed with the body unread: the sender sees a reset while it is still sending.
+    /// The request is recorded with <see cref="ReceivedRequest.BodyLength"/> what was drained.
+    /// </summary>
+    public Func<HttpContext, Task<bool>> AnswerEarly(int status, string body, bool drain) => async context =>
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        long drained = 0;
+        var completed = false;
+        if (drain)
+        {
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "text/plain";
+            context.Response.ContentLength = bytes.Length;
+            await context.Response.Body.WriteAsync(bytes);
+            await context.Response.CompleteAsync();
+            var buffer = new byte[64 * 1024];
+            try
+            {
+                int read;
+                while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+                {
+                    drained += read;
+                }
+
+                completed = true;
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+            {
+                Interlocked.Increment(ref _aborted);
+            }
+        }
+        else
+        {
+            // Past Kestrel: its own close would first read what the client still sends, and its abort drops unsent output.
+            var socket = context.Features.Get<IConnectionSocketFeature>()?.Socket
+                ?? throw new InvalidOperationException("Kestrel did not expose the connection's socket.");
+            var head = Encoding.ASCII.GetBytes(FormattableString.Invariant(
+                $"HTTP/1.1 {status} Refused\r\nContent-Type: text/plain\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n"));
+            await socket.SendAsync(head.Concat(bytes).ToArray());
+            socket.Close();
+            context.Abort();
+        }
+
+        _received.Enqueue(new ReceivedRequest(
+            context.Request.Method,
+            context.Request.Path.Value ?? string.Empty,
+            context.Request.QueryString.Value ?? string.Empty,
+            context.Request.Host.Value ?? string.Empty,
+            [],
+            drained,
+            string.Empty,
+            null,
+            completed));
+        return true;
+    };
+
     private async Task HandleAsync(HttpContext context)
     {
+        NoteSecrets(context.Request);
         if (BeforeBody is { } before && await before(context))
         {
             return;

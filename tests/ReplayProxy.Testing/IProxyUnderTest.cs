@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace ReplayProxy.Testing;
 
@@ -20,18 +21,46 @@ public interface IProxyUnderTest : IAsyncDisposable
 
 public static class ProxyClient
 {
-    /// <summary>A client for <paramref name="baseAddress"/> that sends exactly what it is told.</summary>
-    public static HttpClient Create(Uri baseAddress) => new(new SocketsHttpHandler
+    /// <summary>Another loopback address than the one every host listens on (127.0.0.1): a client that connects from
+    /// it can be told apart from a host in between, which connects from 127.0.0.1.</summary>
+    public static readonly IPAddress OtherLoopback = IPAddress.Parse("127.0.0.2");
+
+    /// <summary>A client for <paramref name="baseAddress"/> that sends exactly what it is told; with
+    /// <paramref name="localAddress"/>, its connections come from that address.</summary>
+    public static HttpClient Create(Uri baseAddress, IPAddress? localAddress = null)
     {
-        UseCookies = false,
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-    })
-    {
-        BaseAddress = baseAddress,
-        Timeout = TimeSpan.FromSeconds(60),
-    };
+        var handler = new SocketsHttpHandler
+        {
+            UseCookies = false,
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        if (localAddress is not null)
+        {
+            handler.ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(localAddress, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+
+        return new HttpClient(handler)
+        {
+            BaseAddress = baseAddress,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+    }
 }
 
 /// <summary>Where the proxy sends each route's requests.</summary>
@@ -52,6 +81,10 @@ public interface IProxyKind
     /// <summary>True where the Functions host (our test host) is in front of the worker: it reads Content-Length bodies
     /// whole before the worker is invoked, and a worker that refuses to start is the host's failure.</summary>
     static abstract bool BehindFunctionsHost { get; }
+
+    /// <summary>True where the host in front of the proxy adds the platform front end's request headers itself
+    /// (<see cref="AppServiceFrontEnd"/>); elsewhere a test that needs them sends them from the client.</summary>
+    static abstract bool HostAddsPlatformHeaders { get; }
 
     static abstract Task<IProxyUnderTest> StartAsync(ProxyUpstreams upstreams, IReadOnlyDictionary<string, string?>? settings = null);
 

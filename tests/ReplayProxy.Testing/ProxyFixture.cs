@@ -28,10 +28,17 @@ public class ProxyFixture<TKind> : IAsyncLifetime
         Client = Proxy.CreateClient();
     }
 
+    /// <summary>Ends with a check of the proxy's own log lines, where it runs in this process: whatever secret the
+    /// class's tests sent through it (<see cref="FakeAmplitude.SecretsSeen"/>) must appear in none of them.</summary>
     public virtual async Task DisposeAsync()
     {
         Client.Dispose();
         await Proxy.DisposeAsync();
+        var leaks = Proxy.Logs is { } logs ? LogSecrets.Find(logs, Upstream.SecretsSeen) : [];
         await Upstream.DisposeAsync();
+        if (leaks.Count > 0)
+        {
+            throw new InvalidOperationException("The proxy logged secrets it forwarded: " + string.Join(" | ", leaks));
+        }
     }
 }

@@ -8,6 +8,8 @@ public sealed class StandaloneProxy : IProxyKind
 {
     public static bool BehindFunctionsHost => false;
 
+    public static bool HostAddsPlatformHeaders => false;
+
     public static async Task<IProxyUnderTest> StartAsync(ProxyUpstreams upstreams, IReadOnlyDictionary<string, string?>? settings = null)
     {
         ArgumentNullException.ThrowIfNull(upstreams);
@@ -48,6 +50,8 @@ public sealed class StandaloneProxy : IProxyKind
 public sealed class FunctionsProxy : IProxyKind
 {
     public static bool BehindFunctionsHost => true;
+
+    public static bool HostAddsPlatformHeaders => true;
 
     public static async Task<IProxyUnderTest> StartAsync(ProxyUpstreams upstreams, IReadOnlyDictionary<string, string?>? settings = null) =>
         await FunctionsHostProcess.StartAsync(Environment(upstreams, settings));

@@ -29,7 +29,8 @@ internal sealed partial class AccessGate(ReplayProxySettings settings, ILogger<A
         }
 
         var originValues = request.Headers.Origin;
-        if (originValues.Count > 1)
+        // A serialized origin never holds a comma; two Origin headers reach the worker joined into one value.
+        if (originValues.Count > 1 || (originValues.Count == 1 && originValues[0].AsSpan().Contains(',')))
         {
             await ProblemResponses.WriteAsync(context, StatusCodes.Status400BadRequest, "More than one Origin header.");
             return Admission.Answered(StatusCodes.Status400BadRequest, ProxyError.RequestInvalid);

@@ -15,6 +15,9 @@ namespace ReplayProxy;
 /// noted in <see cref="WithheldStatus"/>, for the handler to keep the upload instead.</param>
 internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayRoute route, bool trustEdge, long? bufferedBodyLength, bool withholdFailures = false) : HttpTransformer
 {
+    /// <summary>Bodies above this go with <c>Expect: 100-continue</c> (curl's threshold too).</summary>
+    private const long ExpectContinueAboveBytes = 1024 * 1024;
+
     /// <summary>Amplitude's failure status that was not relayed, if any.</summary>
     public int? WithheldStatus { get; private set; }
 
@@ -28,8 +31,16 @@ internal sealed class AmplitudeTransformer(ReplayProxySettings settings, ReplayR
         {
             // A body the proxy inspected goes with its length even when the client sent it chunked; otherwise the
             // client's length goes as it came, unless chunked framing overrides it (RFC 9112 §6.3).
-            content.Headers.ContentLength = bufferedBodyLength
+            var length = content.Headers.ContentLength = bufferedBodyLength
                 ?? (request.Headers.ContainsKey(HeaderNames.TransferEncoding) ? null : request.ContentLength);
+            if (length > ExpectContinueAboveBytes)
+            {
+                // Amplitude's front ends refuse some uploads on their headers (413, 401, 400) and may close without
+                // reading the body. HttpClient sends an HTTP/1.1 body whole before it reads the answer, so a reset
+                // while sending would lose that answer and the client would get our 502 instead (the replay SDK splits
+                // a batch only on Amplitude's 413). With the expectation, the answer arrives before the body is sent.
+                proxyRequest.Headers.ExpectContinue = true;
+            }
         }
 
         return default;

@@ -17,14 +17,26 @@ internal static class HeaderPolicy
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Request headers that never go to Amplitude: identity the client could forge, the site's cookies,
-    /// trace context (none to a third party), and what the HTTP client sets itself.</summary>
+    /// trace context (none to a third party), what the HTTP client sets itself, and what the platform in front adds.</summary>
     private static readonly FrozenSet<string> RequestDropped = new[]
     {
         HeaderNames.Host, HeaderNames.Cookie, "Forwarded", "X-Real-IP", HeaderNames.ContentLength, HeaderNames.Expect,
         HeaderNames.TraceParent, HeaderNames.TraceState, HeaderNames.Baggage, HeaderNames.RequestId, HeaderNames.CorrelationContext,
+        // The App Service front end (Functions apps run behind it): the client's address and the site's internal
+        // names. X-Client-IP and X-Client-Port by name: X-Client-* is the SDKs' own prefix (X-Client-Version, ...).
+        // Sources: the server variables in MicrosoftDocs/azure-docs articles/app-service/reference-app-settings.md,
+        // and request dumps from App Service and Functions apps (tests/ReplayProxy.Testing/AppServiceFrontEnd.cs).
+        "X-Client-IP", "X-Client-Port", "Client-IP", "Disguised-Host", "WAS-Default-Hostname", "X-Site-Deployment-Id",
+        // Front Door's (Via: its hop; X-FD-HealthProbe is a prefix below). Max-Forwards: the front end's hop count,
+        // meaningful only for TRACE and OPTIONS, which never go upstream.
+        HeaderNames.Via, HeaderNames.MaxForwards,
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
-    private static readonly string[] RequestDroppedPrefixes = ["X-Forwarded-", "X-Azure-", "X-Original-", "X-ARR-", "X-MS-", "Proxy-"];
+    /// <summary>Whole families: client-forgeable forwarding, Front Door's (<c>X-Azure-</c>, <c>X-FD-</c>), the App Service
+    /// front end's (<c>X-Original-</c>, <c>X-ARR-</c>, <c>X-WAWS-</c>, <c>X-AppService-</c>, <c>X-Forwarded-TlsVersion</c>),
+    /// and the platform's and the Functions host's own <c>X-MS-</c> (<c>x-ms-invocation-id</c>).</summary>
+    private static readonly string[] RequestDroppedPrefixes =
+        ["X-Forwarded-", "X-Azure-", "X-FD-", "X-Original-", "X-ARR-", "X-WAWS-", "X-AppService-", "X-MS-", "Proxy-"];
 
     /// <summary>Response headers that never go back: cookies for Amplitude's domain, and Amplitude's own
     /// statements about its host (CORS is ours; Alt-Svc would point browsers at a protocol our host may not speak).</summary>

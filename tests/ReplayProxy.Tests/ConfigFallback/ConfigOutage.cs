@@ -35,7 +35,9 @@ public sealed class ConfigOutage : IAsyncDisposable
     {
         var clock = new ManualClock();
         var upstream = await FakeAmplitude.StartAsync();
-        var values = new Dictionary<string, string?> { ["ConfigDeadlineMilliseconds"] = "300", ["UpstreamTimeoutSeconds"] = "5" };
+        // The deadline decides fresh or remembered for a healthy answer too: it must be far above what a loopback answer
+        // can take on a loaded machine (it was 300 ms), while the tests that hang the fake wait it out.
+        var values = new Dictionary<string, string?> { ["ConfigDeadlineMilliseconds"] = "2000", ["UpstreamTimeoutSeconds"] = "5" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[key] = value;

@@ -108,6 +108,47 @@ public sealed class UpstreamDiagnosticsTests
         Assert.Equal(503, failing.GetProperty("http").GetProperty("status").GetInt32());
     }
 
+    /// <summary>Each step has its own deadline (<see cref="UpstreamProbe.StepTimeout"/>): a host that accepts the
+    /// connection and then says nothing is reported as a timeout of the step it hangs in, and the call answers.</summary>
+    [Fact]
+    public async Task A_host_that_hangs_is_reported_as_a_timeout_of_the_step_it_hangs_in()
+    {
+        await using var replay = await FakeAmplitude.StartAsync();
+        replay.BeforeBody = async context =>
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            return true;
+        };
+        // Accepts TCP connections (the kernel completes them) and never answers a TLS hello.
+        var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var silentPort = ((IPEndPoint)silent.LocalEndpoint).Port;
+            await using var proxy = await ProxyHost.StartAsync(replay.BaseAddress, new Uri($"https://127.0.0.1:{silentPort}"), replay.BaseAddress);
+            using var client = proxy.CreateClient();
+
+            var response = await client.GetAsync(Path);
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            var hosts = json.RootElement.GetProperty("upstreams").EnumerateArray().ToDictionary(h => h.GetProperty("usedBy")[0].GetString()!);
+            var hanging = hosts["replay"];
+            Assert.False(hanging.GetProperty("reachable").GetBoolean());
+            Assert.True(hanging.GetProperty("connect").GetProperty("ok").GetBoolean());
+            Assert.Equal("timeout", hanging.GetProperty("http").GetProperty("error").GetString());
+            var mute = hosts["config"];
+            Assert.True(mute.GetProperty("connect").GetProperty("ok").GetBoolean());
+            Assert.Equal("timeout", mute.GetProperty("tls").GetProperty("error").GetString());
+            // It gave the step its whole deadline (no upper bound: a busy machine may answer later).
+            Assert.True(hanging.GetProperty("http").GetProperty("milliseconds").GetDouble() >= UpstreamProbe.StepTimeout.TotalMilliseconds * 0.9);
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
+
     [Fact]
     public async Task Concurrent_calls_share_one_check_and_its_result_is_reused_for_a_short_time()
     {

@@ -9,6 +9,7 @@ public abstract class AccessControlTests<TProxy>(AccessControlTests<TProxy>.Fixt
 {
     private const string Key = "aaaabbbbccccddddeeeeffff00001111";
     private const string OtherKey = "99998888777766665555444433332222";
+    private const int MaxBodyBytes = 100_000;
     private static readonly string FrontDoorId = Guid.NewGuid().ToString();
     private readonly FakeAmplitude _upstream = fixture.Cleared();
     private readonly HttpClient _client = fixture.Client;
@@ -20,6 +21,7 @@ public abstract class AccessControlTests<TProxy>(AccessControlTests<TProxy>.Fixt
         {
             ["AllowedApiKeys"] = $"{Key},second_key",
             ["FrontDoorId"] = FrontDoorId,
+            ["MaxRequestBodyBytes"] = MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
     }
 
@@ -151,6 +153,30 @@ public abstract class AccessControlTests<TProxy>(AccessControlTests<TProxy>.Fixt
             await ProblemAssert.IsProblemAsync(response, expected);
             Assert.Empty(_upstream.Received);
         }
+    }
+
+    /// <summary>With a key list the analytics body is read to find its key; past the limit that is the SDK's 413
+    /// (split the batch), whether the size was declared or only found while reading.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Oversize_analytics_body_is_413_with_a_key_list_and_nothing_is_forwarded(bool declaredLength)
+    {
+        var json = Encoding.UTF8.GetBytes("{\"api_key\":\"" + Key + "\",\"events\":[{\"event_type\":\"" + new string('x', MaxBodyBytes) + "\"}]}");
+        HttpContent content = declaredLength ? new ByteArrayContent(json) : new StreamContent(new UnseekableStream(json));
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+
+        using var response = await _client.SendAsync(ViaFrontDoor(HttpMethod.Post, "/2/httpapi", content));
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        Assert.Matches("(?i)payload.*exceed", problem.GetProperty("detail").GetString());
+        Assert.Empty(_upstream.Received);
+    }
+
+    /// <summary>A body HttpClient cannot measure, so it goes chunked.</summary>
+    private sealed class UnseekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
     }
 }
 

@@ -102,6 +102,25 @@ public abstract class HeaderPolicyTests<TProxy>(ProxyFixture<TProxy> fixture) : 
         Assert.Equal("127.0.0.1", Assert.Single(received.HeaderValues("X-Forwarded-For")));
     }
 
+    /// <summary>A browser sends one serialized origin. Two <c>Origin</c> header lines reach the worker joined into one
+    /// comma-separated value (the Functions host's forward joins them, as HttpClient does), so that form is refused too.</summary>
+    [Theory]
+    [InlineData("Origin: https://www.example.com\r\nOrigin: https://evil.example")]
+    [InlineData("Origin: https://www.example.com, https://evil.example")]
+    [InlineData("Origin: https://www.example.com,https://www.example.com")]
+    public async Task Two_origins_or_a_comma_joined_origin_are_400_and_nothing_is_forwarded(string origins)
+    {
+        fixture.Upstream.Clear();
+        var authority = fixture.Proxy.BaseAddress.Authority;
+        var result = await RawHttp.SendAsync(fixture.Proxy.BaseAddress, System.Text.Encoding.ASCII.GetBytes(
+            $"POST /sessions/v2/track?device_id=d&session_id=1 HTTP/1.1\r\nHost: {authority}\r\n{origins}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"));
+
+        Assert.Equal(400, result.FirstStatus);
+        Assert.Contains("application/problem+json", result.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Access-Control-Allow-Origin", result.Text, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(fixture.Upstream.Received);
+    }
+
     [Fact]
     public async Task Response_keeps_status_body_and_headers_minus_cookies_cors_and_hop_by_hop()
     {
@@ -136,6 +155,39 @@ public abstract class HeaderPolicyTests<TProxy>(ProxyFixture<TProxy> fixture) : 
             Assert.Equal("true", Assert.Single(response.Headers.GetValues("Access-Control-Allow-Credentials")));
             Assert.Equal("X-Session-Replay-Event-Skipped, X-Replay-Proxy-Spooled", Assert.Single(response.Headers.GetValues("Access-Control-Expose-Headers")));
             Assert.Contains("Origin", response.Headers.Vary);
+        }
+        finally
+        {
+            fixture.Upstream.Respond = FakeAmplitude.DefaultRespond;
+        }
+    }
+
+    /// <summary>The proxy never follows a redirect: the client gets Amplitude's 3xx and its Location as they are, and
+    /// the upload is sent once, to the route's host only.</summary>
+    [Theory]
+    [InlineData(301)]
+    [InlineData(302)]
+    [InlineData(307)]
+    [InlineData(308)]
+    public async Task Upstream_redirect_is_relayed_never_followed(int status)
+    {
+        var location = new Uri(fixture.Upstream.BaseAddress, "/redirected/sessions/v2/track").ToString();
+        fixture.Upstream.Respond = async (context, _) =>
+        {
+            context.Response.StatusCode = status;
+            context.Response.Headers.Location = location;
+            await context.Response.WriteAsync("moved");
+        };
+        try
+        {
+            fixture.Upstream.Clear();
+            using var request = Upload();
+            using var response = await fixture.Client.SendAsync(request);
+
+            Assert.Equal(status, (int)response.StatusCode);
+            Assert.Equal(location, response.Headers.Location?.ToString());
+            Assert.Equal("moved", await response.Content.ReadAsStringAsync());
+            Assert.Equal("/sessions/v2/track", Assert.Single(fixture.Upstream.Received).Path);
         }
         finally
         {

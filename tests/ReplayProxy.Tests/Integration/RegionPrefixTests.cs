@@ -228,6 +228,8 @@ public sealed class RegionPrefixTests : IAsyncLifetime
         (await client.GetAsync("/config/" + Key)).Dispose();
         (await client.GetAsync("/healthz")).Dispose();
 
+        // Each is recorded after its answer is written: wait for the three measurements.
+        await Eventually.WaitUntil(() => requests.Count >= 3, TimeSpan.FromSeconds(10));
         Assert.Contains(requests, t => Equals(t["replay_proxy.route"], "track") && Equals(t["replay_proxy.region"], "eu"));
         Assert.Contains(requests, t => Equals(t["replay_proxy.route"], "config") && Equals(t["replay_proxy.region"], "us"));
         Assert.Contains(requests, t => Equals(t["replay_proxy.route"], "health") && !t.ContainsKey("replay_proxy.region"));

@@ -4,7 +4,8 @@ using System.Text.Json;
 namespace ReplayProxy.Tests.Integration;
 
 /// <summary>The 40 requests captured from the real browser SDKs (shared/fixtures/sdk-requests.json) go through the
-/// proxy: each arrives unchanged apart from the header rules.</summary>
+/// proxy: each arrives unchanged apart from the header rules, and none of the platform front end's headers
+/// (<see cref="AppServiceFrontEnd"/>) comes with it.</summary>
 public abstract class SdkFixtureTests<TProxy>(ProxyFixture<TProxy> fixture) : IClassFixture<ProxyFixture<TProxy>>
     where TProxy : IProxyKind
 {
@@ -66,6 +67,14 @@ public abstract class SdkFixtureTests<TProxy>(ProxyFixture<TProxy> fixture) : IC
             }
         }
 
+        if (!TProxy.HostAddsPlatformHeaders)
+        {
+            foreach (var (headerName, value) in PlatformHeaders(captured.Path))
+            {
+                request.Headers.TryAddWithoutValidation(headerName, value);
+            }
+        }
+
         fixture.Upstream.Clear();
         using var response = await fixture.Client.SendAsync(request);
         var origin = captured.Headers.FirstOrDefault(h => h[0] == "Origin")?[1];
@@ -96,12 +105,20 @@ public abstract class SdkFixtureTests<TProxy>(ProxyFixture<TProxy> fixture) : IC
 
         Assert.Null(received.Header("Cookie"));
         Assert.Equal("127.0.0.1", received.Header("X-Forwarded-For"));
+        foreach (var (headerName, _) in PlatformHeaders(captured.Path))
+        {
+            Assert.True(received.Header(headerName) is null, $"the platform's {headerName} reached Amplitude");
+        }
     }
 
     /// <summary>Config requests offer Amplitude only the codings the proxy can open to switch the SDK's diagnostics
     /// off (<see cref="SdkDiagnosticsTests{TProxy}"/>): Chromium's zstd goes.</summary>
     private static string Decodable(string acceptEncoding) =>
         string.Join(", ", acceptEncoding.Split(',', StringSplitOptions.TrimEntries).Where(c => c.Split(';')[0] is "gzip" or "deflate" or "br" or "identity"));
+
+    /// <summary>The App Service front end's headers (the Functions test host adds them to every request itself).</summary>
+    private static IReadOnlyList<KeyValuePair<string, string>> PlatformHeaders(string pathAndQuery) =>
+        AppServiceFrontEnd.Headers(new IPEndPoint(IPAddress.Loopback, 50123), pathAndQuery);
 }
 
 public sealed class StandaloneSdkFixtureTests(ProxyFixture<StandaloneProxy> fixture) : SdkFixtureTests<StandaloneProxy>(fixture);

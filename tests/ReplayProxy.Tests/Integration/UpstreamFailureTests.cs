@@ -39,19 +39,17 @@ public abstract class UpstreamFailureTests<TProxy> : IClassFixture<UpstreamFailu
     }
 
     [Fact]
-    public async Task Connection_refused_is_a_quick_502()
+    public async Task Connection_refused_is_502_not_a_timeout()
     {
         var closed = Loopback.ClosedAddress();
         await using var proxy = await TProxy.StartAsync(ProxyUpstreams.All(closed));
         using var client = proxy.CreateClient();
 
-        var watch = Stopwatch.StartNew();
         using var response = await client.PostAsync("/sessions/v2/track?api_key=secretkey", new ByteArrayContent([1, 2, 3]));
-        watch.Stop();
 
+        // 502 and not 504: the refusal is the answer; the proxy did not wait for its idle timeout.
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway);
         Assert.DoesNotContain("secretkey", problem.ToString(), StringComparison.Ordinal);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
         // The worker logs in another process: its log lines are not captured here.
         if (proxy.Logs is { } logs)
         {
@@ -84,7 +82,8 @@ public abstract class UpstreamFailureTests<TProxy> : IClassFixture<UpstreamFailu
         watch.Stop();
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout);
-        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(TimeoutSeconds - 0.1), TimeSpan.FromSeconds(10));
+        // Never before the timeout (no upper bound: a loaded machine may answer later).
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(TimeoutSeconds - 0.1), $"answered after {watch.Elapsed}");
     }
 
     [Fact]
@@ -98,13 +97,11 @@ public abstract class UpstreamFailureTests<TProxy> : IClassFixture<UpstreamFailu
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
         };
 
-        var watch = Stopwatch.StartNew();
         using var response = await _client.GetAsync("/config/key", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(100, response.Content.Headers.ContentLength);
 
         await AssertCutShortAsync(response);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
         // YARP cuts the client connection before the handler logs. The worker's logs are in another process.
         if (_proxy.Logs is { } logs)
         {
@@ -116,18 +113,19 @@ public abstract class UpstreamFailureTests<TProxy> : IClassFixture<UpstreamFailu
     [Fact]
     public async Task Upstream_reset_mid_body_aborts_the_client_connection_never_a_short_complete_body()
     {
-        _upstream.Respond = static async (context, _) =>
+        var clientSawHead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upstream.Respond = async (context, _) =>
         {
             // Chunked, so only the reset tells the proxy the body is short.
             await context.Response.WriteAsync(new string('x', 10_000));
             await context.Response.Body.FlushAsync();
-            // Let the proxy pass the head and the first bytes on first (generously: the machine may be loaded); a
-            // reset before anything reached the client is rightly a plain 502.
-            await Task.Delay(1000);
+            // Reset once the client has the head; a reset before anything reached the client is rightly a plain 502.
+            await clientSawHead.Task.WaitAsync(TimeSpan.FromSeconds(30));
             context.Abort();
         };
 
         using var response = await _client.GetAsync("/config/key", HttpCompletionOption.ResponseHeadersRead);
+        clientSawHead.SetResult();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         await AssertCutShortAsync(response);

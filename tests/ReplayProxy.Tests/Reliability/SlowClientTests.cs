@@ -14,9 +14,12 @@ namespace ReplayProxy.Tests.Reliability;
 [Collection(SerialCollection.Name)]
 public sealed class SlowClientTests(ITestOutputHelper output)
 {
-    /// <summary>Sends the head, then one byte every 200 ms (5 B/s) until the server answers or closes.</summary>
-    internal static async Task<(TimeSpan Elapsed, int BytesSent, RawResult Result)> TrickleAsync(Uri server, TimeSpan giveUp)
+    /// <summary>Sends the head, then <paramref name="bytesPerTick"/> bytes every 200 ms (5 B/s by default) until the
+    /// server answers or closes, or <paramref name="giveUp"/> has passed.</summary>
+    internal static async Task<(TimeSpan Elapsed, int BytesSent, RawResult Result)> TrickleAsync(Uri server, TimeSpan giveUp, int bytesPerTick = 1)
     {
+        var tick = new byte[bytesPerTick];
+        Array.Fill(tick, (byte)'x');
         using var tcp = new TcpClient { NoDelay = true };
         await tcp.ConnectAsync(server.Host, server.Port);
         var stream = tcp.GetStream();
@@ -30,8 +33,8 @@ public sealed class SlowClientTests(ITestOutputHelper output)
         {
             try
             {
-                await stream.WriteAsync("x"u8.ToArray());
-                sent++;
+                await stream.WriteAsync(tick);
+                sent += tick.Length;
             }
             catch (IOException)
             {
@@ -75,13 +78,13 @@ public sealed class SlowClientTests(ITestOutputHelper output)
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cut off after {elapsed.TotalSeconds:F1} s and {sent} bytes: {result}"));
         Assert.True(result.ClosedByServer || result.Statuses.Count > 0, $"still open after {elapsed}: {result}");
-        Assert.InRange(elapsed, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(13));
         Assert.All(result.Statuses, s => Assert.InRange(s, 400, 499));
         Assert.DoesNotContain(upstream.Received, r => r.BodyCompleted);
     }
 
-    /// <summary>The documented setting reaches the standalone host: with 1,000 B/s and a 2 s grace (Kestrel's minimum is
-    /// above 1 s) the same trickle is cut off in about two seconds instead of five or six.</summary>
+    /// <summary>The documented setting reaches the standalone host: a client sending about 500 B/s, which the default
+    /// minimum (240 B/s) lets through, is cut off with 1,000 B/s configured (2 s grace; Kestrel's minimum is above 1 s).
+    /// The outcome, not the time it took, tells the two apart.</summary>
     [Fact]
     public async Task Standalone_host_takes_the_rate_from_Kestrel_Limits_configuration()
     {
@@ -92,11 +95,10 @@ public sealed class SlowClientTests(ITestOutputHelper output)
             ["Kestrel__Limits__MinRequestBodyDataRate__GracePeriod"] = "00:00:02",
         });
 
-        var (elapsed, sent, result) = await TrickleAsync(server.BaseAddress, TimeSpan.FromSeconds(10));
+        var (elapsed, sent, result) = await TrickleAsync(server.BaseAddress, TimeSpan.FromSeconds(20), bytesPerTick: 100);
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cut off after {elapsed.TotalSeconds:F1} s and {sent} bytes: {result}"));
-        Assert.True(result.ClosedByServer || result.Statuses.Count > 0, result.ToString());
-        Assert.InRange(elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(4.5));
+        Assert.True(result.ClosedByServer || result.Statuses.Count > 0, $"still open after {elapsed} and {sent} bytes: {result}");
         Assert.All(result.Statuses, s => Assert.InRange(s, 400, 499));
     }
 }

@@ -21,7 +21,7 @@ public sealed class MetricsTests
         using var response = await client.GetAsync("/config/key");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        AssertUpstreamError(metrics, "config", "replay-proxy-test.invalid", "dns");
+        await AssertUpstreamErrorAsync(metrics, "config", "replay-proxy-test.invalid", "dns");
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class MetricsTests
         using var response = await client.GetAsync("/config/key");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        AssertUpstreamError(metrics, "config", "127.0.0.1", "tls");
+        await AssertUpstreamErrorAsync(metrics, "config", "127.0.0.1", "tls");
         Assert.Empty(plain.Received);
     }
 
@@ -50,7 +50,17 @@ public sealed class MetricsTests
             using var socket = await listener.AcceptSocketAsync();
             await socket.ReceiveAsync(new byte[4096]);
             await socket.SendAsync(Encoding.ASCII.GetBytes("SSH-2.0-OpenSSH_9.6\r\n\r\n"));
-            await Task.Delay(500);
+            // Open until the proxy, having read the garbage, closes its end (a close of ours could read as a reset).
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                while (await socket.ReceiveAsync(new byte[4096], SocketFlags.None, bound.Token) > 0)
+                {
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+            {
+            }
         });
         var upstream = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
         await using var proxy = await ProxyHost.StartAsync(upstream, upstream, upstream);
@@ -61,7 +71,7 @@ public sealed class MetricsTests
         await garbage;
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        AssertUpstreamError(metrics, "config", "127.0.0.1", "protocol");
+        await AssertUpstreamErrorAsync(metrics, "config", "127.0.0.1", "protocol");
     }
 
     [Fact]
@@ -77,11 +87,11 @@ public sealed class MetricsTests
         using var response = await client.PostAsync("/sessions/v2/track?device_id=d", new ByteArrayContent(new byte[1234]));
         Assert.Equal(answer.Length, (await response.Content.ReadAsByteArrayAsync()).Length);
 
-        var sent = Assert.Single(metrics.Named("replay_proxy.request.body.size"));
+        var sent = Assert.Single(await metrics.WhenRecordedAsync("replay_proxy.request.body.size"));
         Assert.Equal(1234, sent.Value);
         Assert.Equal("track", sent.Tags["replay_proxy.route"]);
         Assert.Equal(200, sent.Tags["http.response.status_code"]);
-        var received = Assert.Single(metrics.Named("replay_proxy.response.body.size"));
+        var received = Assert.Single(await metrics.WhenRecordedAsync("replay_proxy.response.body.size"));
         Assert.Equal(answer.Length, received.Value);
         Assert.Equal("track", received.Tags["replay_proxy.route"]);
     }
@@ -97,17 +107,18 @@ public sealed class MetricsTests
         using var response = await client.GetAsync("/config/key");
         await response.Content.ReadAsByteArrayAsync();
 
+        // The response size is recorded after the request size would have been.
+        Assert.Single(await metrics.WhenRecordedAsync("replay_proxy.response.body.size"));
         Assert.Empty(metrics.Named("replay_proxy.request.body.size"));
-        Assert.Single(metrics.Named("replay_proxy.response.body.size"));
     }
 
-    private static void AssertUpstreamError(Measurements metrics, string route, string host, string errorType)
+    private static async Task AssertUpstreamErrorAsync(Measurements metrics, string route, string host, string errorType)
     {
+        var request = Assert.Single(await metrics.WhenRecordedAsync("replay_proxy.requests"));
         var error = Assert.Single(metrics.Named("replay_proxy.upstream.errors"));
         Assert.Equal(errorType, error.Tags["error.type"]);
         Assert.Equal(route, error.Tags["replay_proxy.route"]);
         Assert.Equal(host, error.Tags["server.address"]);
-        var request = Assert.Single(metrics.Named("replay_proxy.requests"));
         Assert.Equal(errorType, request.Tags["error.type"]);
         Assert.Equal(StatusCodes.Status502BadGateway, request.Tags["http.response.status_code"]);
     }
@@ -136,6 +147,14 @@ public sealed class MetricsTests
         }
 
         public IReadOnlyList<Measurement> Named(string instrument) => _recorded.Where(m => m.Instrument == instrument).ToList();
+
+        /// <summary>What <paramref name="instrument"/> recorded, once it has recorded anything: the proxy records a
+        /// request after the answer is written, so a client can read an answer with a Content-Length first.</summary>
+        public async Task<IReadOnlyList<Measurement>> WhenRecordedAsync(string instrument)
+        {
+            await Eventually.WaitUntil(() => _recorded.Any(m => m.Instrument == instrument), TimeSpan.FromSeconds(10));
+            return Named(instrument);
+        }
 
         public void Dispose() => _listener.Dispose();
 

@@ -23,14 +23,15 @@ public sealed class SecretFreeLogTests
         await using var upstream = await FakeAmplitude.StartAsync();
         var closed = Loopback.ClosedAddress();
         var stalls = false;
+        var clientSawHead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         upstream.Respond = async (context, request) =>
         {
             if (stalls)
             {
                 await context.Response.WriteAsync("partial");
                 await context.Response.Body.FlushAsync();
-                // Let the proxy pass the head on first; a reset that arrives with it is a plain 502.
-                await Task.Delay(300);
+                // Cut once the client has the head; a reset that arrives with the head would be a plain 502.
+                await clientSawHead.Task.WaitAsync(TimeSpan.FromSeconds(30));
                 context.Abort();
                 return;
             }
@@ -77,24 +78,37 @@ public sealed class SecretFreeLogTests
         using (var cutRequest = new HttpRequestMessage(HttpMethod.Post, $"/sessions/v2/track?api_key={Key}&x={QueryMarker}") { Content = new ByteArrayContent([1]) })
         using (var cut = await client.SendAsync(cutRequest, HttpCompletionOption.ResponseHeadersRead))
         {
+            clientSawHead.SetResult();
             await Assert.ThrowsAsync<HttpRequestException>(() => cut.Content.ReadAsByteArrayAsync());
         }
 
         stalls = false;
 
-        // A client that goes away mid-upload.
+        // A client that goes away mid-upload, once the upload is streaming to the upstream.
+        var uploadStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        upstream.BeforeBody = context =>
+        {
+            if (context.Request.ContentLength == 900)
+            {
+                uploadStarted.TrySetResult();
+            }
+
+            return Task.FromResult(false);
+        };
+        var handlerLinesBefore = HandlerLines(proxy);
         using (var tcp = new TcpClient())
         {
             await tcp.ConnectAsync(proxy.BaseAddress.Host, proxy.BaseAddress.Port);
             var stream = tcp.GetStream();
             await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /sessions/v2/track?api_key={Key}&x={QueryMarker} HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n"));
             await stream.WriteAsync(new byte[300]);
-            await Task.Delay(300);
+            await uploadStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
             tcp.Client.LingerState = new LingerOption(true, 0);
         }
 
         await Eventually.WaitUntil(() => upstream.AbortedRequests == 1, TimeSpan.FromSeconds(10));
-        await Task.Delay(200);
+        // The proxy's line about that request is the last thing it logs for it.
+        await Eventually.WaitUntil(() => HandlerLines(proxy) > handlerLinesBefore, TimeSpan.FromSeconds(10));
 
         var entries = proxy.Logs.Entries;
         Assert.Contains(entries, e => e.Level == LogLevel.Trace || e.Level == LogLevel.Debug);
@@ -110,6 +124,9 @@ public sealed class SecretFreeLogTests
         });
         Assert.DoesNotContain(entries, e => e.Category.StartsWith("Yarp", StringComparison.Ordinal));
     }
+
+    private static int HandlerLines(ProxyHost proxy) =>
+        proxy.Logs.Entries.Count(e => e.Category == typeof(ReplayProxyHandler).FullName);
 
     private static async Task<string> RawExchangeAsync(ProxyHost proxy, string request)
     {
