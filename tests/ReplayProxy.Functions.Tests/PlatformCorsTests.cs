@@ -169,7 +169,7 @@ public sealed class PlatformCorsTests(PlatformCorsTests.HostFixture fixture) : I
         Assert.Contains(variable, host.Error, StringComparison.Ordinal);
     }
 
-    private const string CorsPolicyExposed = "X-Session-Replay-Event-Skipped";
+    private const string CorsPolicyExposed = "X-Session-Replay-Event-Skipped, X-Replay-Proxy-Spooled";
 
     private Task<HttpResponseMessage> Preflight(string path, string origin, string method, string? requestHeaders) =>
         Send(fixture.Client, PreflightRequest(path, origin, method, requestHeaders));

@@ -41,10 +41,7 @@ public sealed class WorkerExportTests
         }
 
         // The exporter sends on its own schedule; stopping the host terminates the worker, which flushes the rest.
-        for (var i = 0; i < 150 && !Ingestion.Items(ingestion).Any(IsUpstreamCall); i++)
-        {
-            await Task.Delay(100);
-        }
+        await Eventually.WaitUntil(() => Ingestion.Items(ingestion).Any(IsUpstreamCall), TimeSpan.FromSeconds(60));
 
         Assert.Equal(0, await host.StopAsync());
 
@@ -80,10 +77,7 @@ public sealed class WorkerExportTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        for (var i = 0; i < 150 && !Ingestion.Items(ingestion).Any(IsUpstreamCall); i++)
-        {
-            await Task.Delay(100);
-        }
+        await Eventually.WaitUntil(() => Ingestion.Items(ingestion).Any(IsUpstreamCall), TimeSpan.FromSeconds(60));
 
         Assert.Equal(0, await host.StopAsync());
 

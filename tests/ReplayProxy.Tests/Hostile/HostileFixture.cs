@@ -43,7 +43,7 @@ public sealed class HostileFixture : IAsyncLifetime
         {
             Assert.Equal(GoodAuthority, request.Host);
             Assert.True(
-                request.Path == "/sessions/v2/track" || request.Path == "/2/httpapi" || request.Path == "/batch"
+                request.Path == "/sessions/v2/track" || request.Path == "/2/httpapi" || request.Path == "/batch" || request.Path == "/"
                 || request.Path == "/config" || request.Path.StartsWith("/config/", StringComparison.Ordinal),
                 $"unexpected upstream path {request.Path}");
         }
