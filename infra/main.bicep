@@ -4,7 +4,7 @@
 targetScope = 'subscription'
 
 import { upstreamHeader } from 'app/types.bicep'
-import { isValidApiKeyList, isValidOriginList, isWellFormedOrigin, settingList } from 'app/validation.bicep'
+import { isValidApiKeyList, isValidOriginList, isWellFormedOrigin, publicPathProblem, settingList } from 'app/validation.bicep'
 
 // ---------------------------------------------------------------------------
 // Parameters supplied by azd (see main.parameters.json)
@@ -87,7 +87,7 @@ param alwaysReadyInstanceCount int = 1
 
 @minValue(1)
 @maxValue(1000)
-@description('Concurrent HTTP invocations per instance. The proxy is I/O bound (it waits on Amplitude), so this is higher than the 2048 MB default of 16; each in-flight request may buffer a body of up to maxRequestBodyBytes.')
+@description('Concurrent HTTP invocations per instance. The proxy is I/O bound (it waits on Amplitude), so this is higher than the 2048 MB default of 16; the Functions host holds each in-flight body whole (about 2 to 3 times its size, up to maxRequestBodyBytes + 1 MiB), see the README\'s Request bodies on Flex Consumption.')
 param httpPerInstanceConcurrency int = 64
 
 @minValue(1)
@@ -145,12 +145,12 @@ var pathSettings = [
 ]
 var pathsLowerCase = map(pathSettings, p => toLower(p.path))
 var proxyPaths = toObject(
-  map(pathSettings, p => !startsWith(p.path, '/')
-    ? fail('${p.param} is \'${p.path}\'; a path must start with /')
+  map(pathSettings, p => !empty(publicPathProblem(p.setting, p.path))
+    ? fail('${p.param} is \'${p.path}\'; ${publicPathProblem(p.setting, p.path)}')
     : indexOf(pathsLowerCase, toLower(p.path)) != lastIndexOf(pathsLowerCase, toLower(p.path))
         ? fail('${p.param} is \'${p.path}\', which another PROXY_PATH_* value also is; each route needs its own path')
-        : toLower(p.path) == '/healthz' || startsWith(toLower(p.path), '/healthz/')
-            ? fail('${p.param} is \'${p.path}\'; /healthz and paths under it are the proxy\'s health checks')
+        : p.setting != 'Config' && startsWith(toLower(p.path), '${toLower(proxyPathConfig)}/')
+            ? fail('${p.param} is \'${p.path}\', under PROXY_PATH_CONFIG \'${proxyPathConfig}\', whose <path>/<api key> form would take it')
             : p),
   p => p.setting,
   p => p.path
@@ -289,6 +289,10 @@ module api './app/function-app.bicep' = {
       ReplayProxy__AllowedApiKeys: apiKeyList
       ReplayProxy__UpstreamTimeoutSeconds: string(upstreamTimeoutSeconds)
       ReplayProxy__MaxRequestBodyBytes: string(maxRequestBodyBytes)
+      // The host reads every Content-Length body whole before the worker runs, up to its own limit (100 MB unless set).
+      // Just above the proxy's: a body a little over maxRequestBodyBytes still gets the proxy's 413 "payload size
+      // exceeded", on which the replay SDK splits its batch; a larger one is refused by the host before it is read.
+      FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(maxRequestBodyBytes + 1048576)
       ReplayProxy__Paths__Track: proxyPaths.Track
       ReplayProxy__Paths__Config: proxyPaths.Config
       ReplayProxy__Paths__HttpApi: proxyPaths.HttpApi

@@ -55,3 +55,18 @@ func isWellFormedOrigin(origin string) bool =>
 @description('An origin list the template accepts: at least one origin, each well formed.')
 func isValidOriginList(value string) bool =>
   !empty(settingList(value)) && empty(filter(settingList(value), origin => !isWellFormedOrigin(origin)))
+
+@export()
+@description('Why ReplayProxy:Paths:<name> would refuse path at start (ReplayPathRules), or empty when it is usable on its own. The rules between paths (two on one path, one under the config path) are main.bicep\'s.')
+func publicPathProblem(name string, path string) string =>
+  !startsWith(path, '/')
+    ? 'a path must start with /'
+    : !onlyChars(path, 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/')
+        ? 'a path may contain only letters, digits, -, ., _, ~ and / (no query, no escapes)'
+        : path == '/'
+            ? (name == 'Legacy' ? '' : 'the root is the form route\'s (PROXY_PATH_LEGACY)')
+            : endsWith(path, '/') || contains(path, '//') || contains('${path}/', '/./') || contains('${path}/', '/../')
+                ? 'a path must not end with / nor contain empty, . or .. segments'
+                : !empty(filter(['/healthz', '/eu', '/us', '/admin', '/runtime'], reserved => toLower(path) == reserved || startsWith(toLower(path), '${reserved}/')))
+                    ? 'paths on or under /healthz (health checks), /eu and /us (region prefixes), /admin and /runtime (the Functions host\'s own) never reach the route'
+                    : ''

@@ -130,6 +130,8 @@ public class FunctionAppTests(InfraFixture infra)
         Assert.Equal("key1,key2", Setting("ReplayProxy__AllowedApiKeys"));
         Assert.Equal("45", Setting("ReplayProxy__UpstreamTimeoutSeconds"));
         Assert.Equal("10485760", Setting("ReplayProxy__MaxRequestBodyBytes"));
+        // The host's own limit just above the proxy's, so the proxy's 413 answers a body a little over it.
+        Assert.Equal("11534336", Setting("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"));
         Assert.Equal("/r/t", Setting("ReplayProxy__Paths__Track"));
         Assert.Equal("/r/c", Setting("ReplayProxy__Paths__Config"));
         Assert.Equal("/r/e", Setting("ReplayProxy__Paths__HttpApi"));

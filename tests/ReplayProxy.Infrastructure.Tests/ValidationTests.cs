@@ -44,8 +44,10 @@ public class ValidationTests(InfraFixture infra)
     [Theory]
     [InlineData("proxyPathTrack", "sessions/v2/track", "PROXY_PATH_TRACK", "a path must start with /")]
     [InlineData("proxyPathBatch", "/R/C", "PROXY_PATH_", "which another PROXY_PATH_* value also is")]
-    [InlineData("proxyPathLegacy", "/healthz", "PROXY_PATH_LEGACY", "/healthz and paths under it are the proxy's health checks")]
-    [InlineData("proxyPathConfig", "/HealthZ/config", "PROXY_PATH_CONFIG", "/healthz and paths under it")]
+    [InlineData("proxyPathLegacy", "/healthz", "PROXY_PATH_LEGACY", "on or under /healthz (health checks)")]
+    [InlineData("proxyPathConfig", "/HealthZ/config", "PROXY_PATH_CONFIG", "on or under /healthz")]
+    [InlineData("proxyPathHttpApi", "/eu/e", "PROXY_PATH_HTTPAPI", "/eu and /us (region prefixes)")]
+    [InlineData("proxyPathTrack", "/r/", "PROXY_PATH_TRACK", "must not end with /")]
     public void UnusablePublicPathsAreRefused(string parameter, string value, string named, string message) =>
         Refused("path-" + parameter, new() { [parameter] = value }, named, message);
 
@@ -88,6 +90,35 @@ public class ValidationTests(InfraFixture infra)
         Assert.All(origins.Zip(Results("origins"), expectedOrigins), c => Assert.True(c.Second == c.Third, $"ALLOWED_ORIGINS '{c.First}': template says {(c.Second ? "valid" : "invalid")}"));
         Assert.All(keys.Zip(Results("keys"), expectedKeys), c => Assert.True(c.Second == c.Third, $"ALLOWED_API_KEYS '{c.First}': template says {(c.Second ? "valid" : "invalid")}"));
     }
+
+    /// <summary>The "paths" of tests/settings-validation-cases.json through app/validation.bicep's per-path rule;
+    /// ReplayProxy.Tests runs them through the proxy's validator.</summary>
+    [Fact]
+    public void TemplateAcceptsExactlyThePathsTheProxyAccepts()
+    {
+        using var doc = JsonDocument.Parse(Repo.Read("tests", "settings-validation-cases.json"));
+        var valid = doc.RootElement.GetProperty("paths").GetProperty("valid").EnumerateArray().ToArray();
+        var cases = valid.Concat(doc.RootElement.GetProperty("paths").GetProperty("invalid").EnumerateArray())
+            .Select(pair => new[] { pair[0].GetString()!, pair[1].GetString()! }).ToArray();
+
+        var harness = infra.TakeTemplate("path-validation-harness", """
+            targetScope = 'subscription'
+            import { publicPathProblem } from 'app/validation.bicep'
+            param names string[]
+            param paths string[]
+            output problems array = map(range(0, length(names)), i => publicPathProblem(names[i], paths[i]))
+            """, new Dictionary<string, object> { ["names"] = cases.Select(c => c[0]).ToArray(), ["paths"] = cases.Select(c => c[1]).ToArray() });
+
+        var problems = harness.Outputs.GetProperty("problems").EnumerateArray().Select(v => v.GetString()!).ToArray();
+        for (var i = 0; i < cases.Length; i++)
+        {
+            Assert.True(string.IsNullOrEmpty(problems[i]) == (i < valid.Length), $"PROXY_PATH_{cases[i][0].ToUpperInvariant()} '{cases[i][1]}': template says '{problems[i]}'");
+        }
+    }
+
+    [Fact]
+    public void APathUnderTheConfigPathIsRefused() =>
+        Refused("path-under-config", new() { ["proxyPathConfig"] = "/c", ["proxyPathTrack"] = "/c/t" }, "PROXY_PATH_TRACK", "under PROXY_PATH_CONFIG");
 
     [Fact]
     public void OriginWithATrailingSlashIsRefusedNamingIt() =>

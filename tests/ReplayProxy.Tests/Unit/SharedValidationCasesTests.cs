@@ -27,6 +27,38 @@ public sealed class SharedValidationCasesTests
         return data;
     }
 
+    public static TheoryData<string, string, bool> PathCases()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Repo.PathOf("tests", "settings-validation-cases.json")));
+        var data = new TheoryData<string, string, bool>();
+        foreach (var (kind, valid) in new[] { ("valid", true), ("invalid", false) })
+        {
+            foreach (var pair in doc.RootElement.GetProperty("paths").GetProperty(kind).EnumerateArray())
+            {
+                data.Add(pair[0].GetString()!, pair[1].GetString()!, valid);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>One path at a time, the others at their defaults: the per-path rules main.bicep applies too.</summary>
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void The_proxy_accepts_exactly_the_paths_the_template_accepts(string name, string path, bool valid)
+    {
+        var options = new ReplayProxyOptions();
+        typeof(ReplayPathOptions).GetProperty(name)!.SetValue(options.Paths, path);
+
+        var result = new ReplayProxyOptionsValidator().Validate(null, options);
+
+        Assert.True(valid == result.Succeeded, $"Paths:{name} '{path}': expected {(valid ? "valid" : "refused")}, got {result.FailureMessage}");
+        if (!valid)
+        {
+            Assert.Contains("ReplayProxy:Paths:" + name, Assert.Single(result.Failures!), StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void The_proxy_accepts_exactly_the_values_the_template_accepts(string setting, string value, bool valid)
