@@ -24,10 +24,7 @@ public sealed class WorkerExportTests
     {
         await using var upstream = await FakeAmplitude.StartAsync();
         await using var ingestion = await FakeAmplitude.StartAsync();
-        var settings = WorkerPath.Settings(upstream.BaseAddress);
-        settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] =
-            $"InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint={ingestion.BaseAddress}";
-        await using var host = await FunctionsHostProcess.StartAsync(settings);
+        await using var host = await FunctionsHostProcess.StartAsync(ExportingTo(upstream, ingestion));
         using var client = ProxyClient.Create(host.BaseAddress);
 
         using (var request = new HttpRequestMessage(HttpMethod.Post, $"/sessions/v2/track?device_id={QueryMarker}&session_id=1&api_key={Key}"))
@@ -64,10 +61,7 @@ public sealed class WorkerExportTests
     {
         await using var upstream = await FakeAmplitude.StartAsync();
         await using var ingestion = await FakeAmplitude.StartAsync();
-        var settings = WorkerPath.Settings(upstream.BaseAddress);
-        settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] =
-            $"InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint={ingestion.BaseAddress}";
-        await using var host = await FunctionsHostProcess.StartAsync(settings);
+        await using var host = await FunctionsHostProcess.StartAsync(ExportingTo(upstream, ingestion));
         using var client = ProxyClient.Create(host.BaseAddress);
         for (var i = 0; i < 3; i++)
         {
@@ -87,6 +81,15 @@ public sealed class WorkerExportTests
         Assert.Contains(items, IsUpstreamCall);
         Assert.Contains(items, t => t.Contains("\"MessageData\"", StringComparison.Ordinal) && t.Contains("\"CategoryName\":\"Microsoft.Hosting.Lifetime\"", StringComparison.Ordinal));
         Assert.DoesNotContain(items, t => t.Contains("\"MessageData\"", StringComparison.Ordinal) && t.Contains("\"CategoryName\":\"Microsoft.AspNetCore", StringComparison.Ordinal));
+    }
+
+    /// <summary>The worker's settings with the Azure Monitor export pointed at <paramref name="ingestion"/>.</summary>
+    private static Dictionary<string, string?> ExportingTo(FakeAmplitude upstream, FakeAmplitude ingestion)
+    {
+        var settings = WorkerPath.Settings(upstream.BaseAddress);
+        settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] =
+            $"InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint={ingestion.BaseAddress}";
+        return settings;
     }
 
     private static bool IsUpstreamCall(string item) =>

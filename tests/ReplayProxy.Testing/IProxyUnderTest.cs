@@ -35,6 +35,9 @@ public static class ProxyClient
             UseProxy = false,
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
+            // No traceparent from the test process: where another test listens to System.Net.Http, HttpClient would
+            // send an unsampled one, and the worker's spans (children of it through the host) would not be exported.
+            ActivityHeadersPropagator = null,
         };
         if (localAddress is not null)
         {
