@@ -86,7 +86,7 @@ internal sealed partial class OutageSpool : IAsyncDisposable
 
     /// <summary>Only uploads are kept: POST to a replay or analytics route (whatever its name or path).</summary>
     public bool Keeps(ReplayRoute route, string method) =>
-        Store is not null && HttpMethods.IsPost(method) && route.Upstream is UpstreamKind.Replay or UpstreamKind.Analytics;
+        Store is not null && HttpMethods.IsPost(method) && route.IsUpload;
 
     /// <summary>Amplitude's answers that mean "not now" rather than "never": kept. 429 is not among them (Amplitude
     /// asks the client to slow down, and the client must hear it).</summary>
